@@ -1,0 +1,26 @@
+"""Demo users for `load_demo`. Passwords are fixed and printed: this data is for a local trial only."""
+
+from __future__ import annotations
+
+from accounts.models import User
+
+DEMO_USERS = [
+    # username, password, e-mail, is_staff, represented CA owner names
+    ("staff", "rootwatch-staff", "staff@rootwatch.test", True, []),
+    ("carep", "rootwatch-carep", "carep@rootwatch.test", False, ["DigiCert"]),
+    ("reviewer", "rootwatch-reviewer", "reviewer@rootwatch.test", False, []),
+]
+
+
+def load(stdout) -> None:
+    from compliance.models import CAOwner
+
+    for username, password, email, staff, owner_names in DEMO_USERS:
+        user, created = User.objects.get_or_create(username=username, defaults={"email": email, "is_staff": staff})
+        if created:
+            user.set_password(password)
+            user.save()
+        for name in owner_names:
+            owner, _ = CAOwner.objects.get_or_create(name=name)
+            user.represented_owners.add(owner)
+        stdout.write(f"  {username:<9} password {password:<20} {'(new)' if created else '(kept)'}")

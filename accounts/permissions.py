@@ -1,0 +1,238 @@
+"""The one place that decides who may see and do what.
+
+Web views, the REST API, the Bugzilla-compatible API, feeds, exports and tasks all ask
+these functions; none of them re-implements a rule. Functions take the user first and the
+object second and return a bool; the `*_q()` functions return the same rule as a queryset
+filter, for lists, counts, feeds and search, so a list can never show what a detail page
+would refuse.
+
+Roles (DOMAIN.md, People):
+- staff: root program staff (`user.is_staff`): everything.
+- ca_rep: represents one or more CA owners: files and updates reports for them, answers,
+  comments, submits audit statements, sees their own CA's security-sensitive incidents.
+- reviewer: any other signed-in person: creates incidents, comments on public ones.
+- anonymous: reads public incidents, CAs, audits and distrust actions.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Q
+
+
+class Role(StrEnum):
+    ANONYMOUS = "anonymous"
+    REVIEWER = "reviewer"
+    CA_REP = "ca_rep"
+    STAFF = "staff"
+
+
+ROLE_LABELS = {
+    Role.ANONYMOUS: "Anonymous reader",
+    Role.REVIEWER: "Community reviewer",
+    Role.CA_REP: "CA representative",
+    Role.STAFF: "Root program staff",
+}
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_staff(user: Any) -> bool:
+    return _signed_in(user) and bool(user.is_staff)
+
+
+def represented_owner_ids(user: Any) -> frozenset[int]:
+    """The CA owners a user represents, cached on the user object for the request."""
+    if not _signed_in(user):
+        return frozenset()
+    cached = getattr(user, "_represented_owner_ids", None)
+    if cached is None:
+        cached = frozenset(user.represented_owners.values_list("pk", flat=True))
+        user._represented_owner_ids = cached
+    return cached
+
+
+def role(user: Any) -> Role:
+    if not _signed_in(user):
+        return Role.ANONYMOUS
+    if user.is_staff:
+        return Role.STAFF
+    if represented_owner_ids(user):
+        return Role.CA_REP
+    return Role.REVIEWER
+
+
+def represents(user: Any, ca_owner_id: int | None) -> bool:
+    return ca_owner_id is not None and ca_owner_id in represented_owner_ids(user)
+
+
+# --- Registry: CA owners and certificates are public; staff maintain them. ---------------
+
+
+def can_view_registry(user: Any) -> bool:
+    return True
+
+
+def can_edit_registry(user: Any) -> bool:
+    return is_staff(user)
+
+
+# --- Incidents -------------------------------------------------------------------------
+# Incident objects expose `ca_owner_id` and `security_sensitive`.
+
+
+def can_view_incident(user: Any, incident: Any) -> bool:
+    if not incident.security_sensitive:
+        return True
+    return is_staff(user) or represents(user, incident.ca_owner_id)
+
+
+def incident_visibility_q(user: Any, prefix: str = "") -> Q:
+    """Filter for incidents `user` may see; `prefix` is the lookup path to the incident ('' or 'incident__')."""
+    if is_staff(user):
+        return Q()
+    q = Q(**{f"{prefix}security_sensitive": False})
+    owners = represented_owner_ids(user)
+    if owners:
+        q |= Q(**{f"{prefix}ca_owner_id__in": owners})
+    return q
+
+
+def can_create_incident(user: Any) -> bool:
+    return _signed_in(user)
+
+
+def can_mark_security_sensitive(user: Any) -> bool:
+    """Anyone who may file may file privately (reporting a vulnerability must not force it public)."""
+    return _signed_in(user)
+
+
+def can_comment(user: Any, incident: Any) -> bool:
+    return _signed_in(user) and can_view_incident(user, incident)
+
+
+def can_ask_question(user: Any, incident: Any) -> bool:
+    return can_comment(user, incident)
+
+
+def can_file_report(user: Any, incident: Any) -> bool:
+    """Preliminary, full and closure reports are the CA's to file (staff may post on its behalf)."""
+    return is_staff(user) or represents(user, incident.ca_owner_id)
+
+
+def can_answer_question(user: Any, question: Any) -> bool:
+    """A question (needinfo) is answered by whom it asks: a named person, or the CA's representatives."""
+    if not _signed_in(user) or not can_view_incident(user, question.incident):
+        return False
+    if question.asked_user_id is not None:
+        return question.asked_user_id == user.pk
+    return represents(user, question.incident.ca_owner_id)
+
+
+def can_triage(user: Any, incident: Any) -> bool:
+    """Status, resolution, whiteboard, assignee, security flag, assessment and decisions."""
+    return is_staff(user)
+
+
+def can_assess(user: Any, incident: Any) -> bool:
+    return is_staff(user)
+
+
+def can_post_private_comment(user: Any) -> bool:
+    return is_staff(user)
+
+
+def can_view_private_comments(user: Any) -> bool:
+    return is_staff(user)
+
+
+def can_view_comment(user: Any, comment: Any) -> bool:
+    if comment.is_private and not can_view_private_comments(user):
+        return False
+    return can_view_incident(user, comment.incident)
+
+
+def comment_visibility_q(user: Any) -> Q:
+    """Filter for comments `user` may see, across incidents."""
+    q = incident_visibility_q(user, prefix="incident__")
+    if not can_view_private_comments(user):
+        q &= Q(is_private=False)
+    return q
+
+
+# --- Audits ----------------------------------------------------------------------------
+# Statement objects expose `ca_owner_id` and `is_public` (False while a CA-provided
+# statement waits for its auditor's confirmation).
+
+
+def can_view_statement(user: Any, statement: Any) -> bool:
+    if statement.is_public:
+        return True
+    return is_staff(user) or represents(user, statement.ca_owner_id)
+
+
+def statement_visibility_q(user: Any) -> Q:
+    if is_staff(user):
+        return Q()
+    q = Q(is_public=True)
+    owners = represented_owner_ids(user)
+    if owners:
+        q |= Q(ca_owner_id__in=owners)
+    return q
+
+
+def can_submit_statement(user: Any, ca_owner_id: int | None) -> bool:
+    return is_staff(user) or represents(user, ca_owner_id)
+
+
+def can_change_statement(user: Any, statement: Any) -> bool:
+    """CA representatives may correct their CA's statements until staff or the auditor acted on them."""
+    if is_staff(user):
+        return True
+    return represents(user, statement.ca_owner_id) and not statement.is_public
+
+
+def can_manage_auditors(user: Any) -> bool:
+    return is_staff(user)
+
+
+def can_view_auditor_contacts(user: Any) -> bool:
+    """Verification contacts are staff-only: a CA must not be able to route its own confirmation."""
+    return is_staff(user)
+
+
+# --- Active distrust -------------------------------------------------------------------
+# Distrust action objects expose `is_embargoed`: actions prepared under embargo (before
+# release of a security fix) are staff-only until released.
+
+
+def can_view_distrust(user: Any, action: Any) -> bool:
+    return is_staff(user) or not action.is_embargoed
+
+
+def distrust_visibility_q(user: Any) -> Q:
+    return Q() if is_staff(user) else Q(is_embargoed=False)
+
+
+def can_manage_distrust(user: Any) -> bool:
+    return is_staff(user)
+
+
+# --- Accounts, API keys, notifications -------------------------------------------------
+
+
+def can_manage_api_key(user: Any, key: Any) -> bool:
+    return _signed_in(user) and key.user_id == user.pk
+
+
+def can_view_operations(user: Any) -> bool:
+    """Job schedules, sweeps, import logs."""
+    return is_staff(user)
+
+
+def can_manage_users(user: Any) -> bool:
+    return is_staff(user)

@@ -1,0 +1,3 @@
+"""Compliance models: the CA registry (registry.py) and incidents (incidents.py)."""
+
+from compliance.models.registry import *  # noqa: F401,F403

@@ -1,0 +1,92 @@
+"""The fixed cast every test speaks of.
+
+- staff: root program staff.
+- rep_a: represents CA owner A ("Acme Trust"); rep_b represents B ("Borealis PKI").
+- reviewer: a signed-up community member.
+- anonymous: nobody signed in.
+Factories for everything else live beside the features that need them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from config.celery import app as celery_app
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_unless_worker(request):
+    """Feature tests run tasks in-process; tests marked `worker` talk to a real worker on Redis."""
+    eager = request.node.get_closest_marker("worker") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager or previous
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def owner_a(db):
+    from compliance.models import CAOwner
+
+    return CAOwner.objects.create(name="Acme Trust", ccadb_id="A000001", country="US")
+
+
+@pytest.fixture
+def owner_b(db):
+    from compliance.models import CAOwner
+
+    return CAOwner.objects.create(name="Borealis PKI", ccadb_id="A000002", country="FI")
+
+
+def _user(username: str, *, staff: bool = False, owners=()):
+    from accounts.models import User
+
+    user = User.objects.create_user(
+        username=username, email=f"{username}@example.test", password=PASSWORD, is_staff=staff
+    )
+    for owner in owners:
+        user.represented_owners.add(owner)
+    return user
+
+
+@pytest.fixture
+def staff(db):
+    return _user("staff", staff=True)
+
+
+@pytest.fixture
+def rep_a(db, owner_a):
+    return _user("rep_a", owners=[owner_a])
+
+
+@pytest.fixture
+def rep_b(db, owner_b):
+    return _user("rep_b", owners=[owner_b])
+
+
+@pytest.fixture
+def reviewer(db):
+    return _user("reviewer")
+
+
+@pytest.fixture
+def anonymous():
+    from django.contrib.auth.models import AnonymousUser
+
+    return AnonymousUser()
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) returns a test client signed in as that user (None: anonymous)."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        if user is not None and getattr(user, "is_authenticated", False):
+            c.force_login(user)
+        return c
+
+    return make
