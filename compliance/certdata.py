@@ -357,6 +357,17 @@ class CertdataObject:
             self.trust_server_auth == self.trust_email_protection == self.trust_code_signing == CKT_NSS_NOT_TRUSTED
         )
 
+    def attribute_text(self, name: str) -> str | None:
+        """The exact lines of one attribute in ``raw`` (through ``END`` for MULTILINE_OCTAL)."""
+        lines = self.raw.splitlines(keepends=True)
+        for index, line in enumerate(lines):
+            if line.startswith(f"{name} "):
+                if line.split()[1] != MULTILINE_OCTAL:
+                    return line
+                end = next(i for i in range(index + 1, len(lines)) if lines[i].rstrip("\r\n") == "END")
+                return "".join(lines[index : end + 1])
+        return None
+
     # -- validation ----------------------------------------------------------
 
     def validate(self) -> None:
@@ -447,7 +458,7 @@ def parse(text: str | bytes, *, source: str, validate: bool = True) -> CertdataF
 
 
 def parse_objects(text: str | bytes, *, source: str, validate: bool = True) -> list[CertdataObject]:
-    """Parse a fragment with no header (for example rendered blocks); a trailer must be blank or comments."""
+    """Parse a fragment with no header or BEGINDATA line, such as rendered blocks; trailing comments are dropped."""
     text = _as_text(text, source=source)
     objects, _ = _parse_lines(text.splitlines(keepends=True), start=0, source=source, validate=validate)
     return objects
@@ -532,7 +543,7 @@ def _parse_lines(
             current.cls = str(value)
 
     if current is None:
-        raise CertdataError(f"{source}: no objects (no CKA_CLASS line after BEGINDATA)")
+        raise CertdataError(f"{source}: no objects (no CKA_CLASS line)")
     objects.append(_finish(current, lines, source=source, validate=validate))
     return objects, "".join(lines[current.end :])
 
@@ -670,13 +681,18 @@ def certificate_comment_lines(cert: ParsedCertificate) -> list[str]:
 
     return [
         f"Issuer: {nss_name_text(cert.issuer_der)}",
-        f"Serial Number:{nss_serial_text(cert)}",
+        nss_serial_text(cert).removeprefix("# "),
         f"Subject: {nss_name_text(cert.subject_der)}",
         f"Not Valid Before: {nss_time_text(cert.not_before)}",
         f"Not Valid After : {nss_time_text(cert.not_after)}",
-        f"Fingerprint (SHA-256): {_fingerprint(cert.sha256)}",
-        f"Fingerprint (SHA1): {_fingerprint(cert.sha1)}",
+        f"Fingerprint (SHA-256): {_fingerprint(_digest(cert.sha256))}",
+        f"Fingerprint (SHA1): {_fingerprint(_digest(cert.sha1))}",
     ]
+
+
+def _digest(value: bytes | str) -> bytes:
+    """``ParsedCertificate`` keeps digests as uppercase hex; certdata needs the bytes."""
+    return value if isinstance(value, bytes) else bytes.fromhex(value)
 
 
 def render_certificate_object(
@@ -779,8 +795,8 @@ def render_trust_for_certificate(
         label=label,
         issuer_der=cert.issuer_der,
         serial_der=cert.serial_der,
-        sha1=cert.sha1,
-        md5=cert.md5,
+        sha1=_digest(cert.sha1),
+        md5=_digest(cert.md5),
         server=server,
         email=email,
         code=code,
@@ -838,8 +854,8 @@ def render_distrust_for_certificate(
         label=label,
         issuer_der=cert.issuer_der,
         serial_der=cert.serial_der,
-        sha1=cert.sha1 if with_hashes else None,
-        md5=cert.md5 if with_hashes else None,
+        sha1=_digest(cert.sha1) if with_hashes else None,
+        md5=_digest(cert.md5) if with_hashes else None,
         comment_lines=certificate_comment_lines(cert),
         bug=bug,
     )

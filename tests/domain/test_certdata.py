@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from compliance import certdata
 from compliance.certdata import CertdataError
+from compliance.x509 import load_der
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NSS = FIXTURES / "nss"
@@ -403,3 +404,204 @@ def test_parse_time_of_a_real_release_is_well_under_a_second(path: Path) -> None
     elapsed = time.perf_counter() - started
     print(f"parse {path.name}: {len(data)} bytes in {elapsed * 1000:.1f} ms")
     assert elapsed < 1.0
+
+
+# --------------------------------------------------------------------------
+# Rendering new blocks in NSS's current style
+
+
+def _render_pair(file: certdata.CertdataFile, obj: certdata.CertdataObject, *, label: str | None):
+    cert = load_der(obj.value, source=obj.label)
+    trust = file.trust_for(obj)
+    cert_block = certdata.render_certificate_object(
+        cert,
+        label=label,
+        server_distrust_after=obj.server_distrust_after,
+        email_distrust_after=obj.email_distrust_after,
+    )
+    trust_block = certdata.render_trust_for_certificate(
+        cert,
+        label=label,
+        server=trust.trust_server_auth,
+        email=trust.trust_email_protection,
+        code=trust.trust_code_signing,
+        step_up=trust.step_up,
+        # Izenpe's date sits on its trust object only, so it is passed only where NSS put it.
+        server_distrust_after=trust.server_distrust_after,
+    )
+    return cert, trust, cert_block, trust_block
+
+
+def test_rendered_blocks_reproduce_nss_v2_86_byte_for_byte() -> None:
+    file = parsed(V2_86)
+    cert_mismatch, trust_mismatch = [], []
+    for obj in file.certificates:
+        _, trust, cert_block, trust_block = _render_pair(file, obj, label=obj.label)
+        if cert_block != obj.raw:
+            cert_mismatch.append(obj.label)
+        if trust_block != trust.raw:
+            trust_mismatch.append(trust.label)
+    print(f"v2.86 with NSS labels: {167 - len(cert_mismatch)}/167 certificate blocks, {167 - len(trust_mismatch)}/167 trust blocks identical")
+    # Entrust G4 is the one certificate NSS wrote without the two DISTRUST_AFTER lines.
+    assert cert_mismatch == ["Entrust Root Certification Authority - G4"]
+    assert trust_mismatch == []
+    entrust_g4 = by_label(file, "Entrust Root Certification Authority - G4", "CKO_CERTIFICATE")
+    assert "CKA_NSS_SERVER_DISTRUST_AFTER" not in entrust_g4.attributes
+
+
+def test_labels_derived_from_the_certificate_match_nss_except_hand_picked_ones() -> None:
+    file = parsed(V2_86)
+    identical = 0
+    renamed = {}
+    for obj in file.certificates:
+        cert, trust, cert_block, trust_block = _render_pair(file, obj, label=None)
+        if cert.label != obj.label:
+            renamed[obj.label] = cert.label
+            assert cert_block != obj.raw
+        elif cert_block == obj.raw and trust_block == trust.raw:
+            identical += 1
+    print(f"v2.86 with labels from the certificate: {identical}/167 certificate+trust pairs identical; {len(renamed)} labels hand-picked by NSS")
+    assert renamed["Comodo AAA Services root"] == "AAA Certificate Services"
+    assert renamed["GlobalSign Root CA - R3"] == "GlobalSign"
+    assert identical == 167 - len(renamed) - 1  # minus Entrust G4 (see above)
+
+
+def test_entrust_distrust_after_renders_as_in_v2_86() -> None:
+    file = parsed(V2_86)
+    entrust = next(obj for obj in file.certificates if obj.label == "Entrust Root Certification Authority")
+    cert = load_der(entrust.value, source="entrust")
+    when = datetime(2024, 11, 30, 23, 59, 59, tzinfo=timezone.utc)
+    block = certdata.render_certificate_object(cert, label=entrust.label, server_distrust_after=when)
+    assert block == entrust.raw
+    assert block.count("CKA_NSS_SERVER_DISTRUST_AFTER MULTILINE_OCTAL\n") == 1
+
+
+def test_rendered_blocks_parse_back_to_the_same_values() -> None:
+    obj = by_label(parsed(V2_86), "NetLock Arany (Class Gold) Főtanúsítvány", "CKO_CERTIFICATE")
+    cert = load_der(obj.value, source="netlock")
+    when = datetime(2027, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    text = certdata.render_certificate_object(cert, label='Odd "quoted" \\ label', email_distrust_after=when)
+    text += certdata.render_trust_for_certificate(
+        cert, label='Odd "quoted" \\ label', server="CKT_NSS_NOT_TRUSTED", email="CKT_NSS_TRUSTED_DELEGATOR", code="CKT_NSS_MUST_VERIFY_TRUST"
+    )
+    back, trust = certdata.parse_objects(text, source="rendered")
+    assert back.label == trust.label == 'Odd "quoted" \\ label'
+    assert (back.value, back.issuer, back.serial, back.subject) == (cert.der, cert.issuer_der, cert.serial_der, cert.subject_der)
+    assert back.email_distrust_after == when and back.server_distrust_after is None
+    assert trust.sha1.hex().upper() == cert.sha1 and trust.md5.hex().upper() == cert.md5
+    assert (trust.trust_server_auth, trust.trust_email_protection) == ("CKT_NSS_NOT_TRUSTED", "CKT_NSS_TRUSTED_DELEGATOR")
+
+
+def distrusted_v2_18() -> list[Path]:
+    paths = sorted(DISTRUSTED_V2_18.glob("*.der"))
+    assert len(paths) == 19
+    return paths
+
+
+@pytest.mark.parametrize("path", distrusted_v2_18(), ids=lambda p: p.stem)
+def test_distrust_entry_matches_certdata_v2_18_issuer_serial_and_trust_lines(path: Path) -> None:
+    cert = load_der(path.read_bytes(), source=path.name)
+    (generated,) = certdata.parse_objects(certdata.render_distrust_for_certificate(cert), source=path.name)
+    (nss,) = parsed(V2_18).find(issuer=cert.issuer_der, serial=cert.serial_der, cls="CKO_NSS_TRUST")
+    assert nss.is_distrust and generated.is_distrust
+    for name in (
+        "CKA_ISSUER",
+        "CKA_SERIAL_NUMBER",
+        "CKA_TRUST_SERVER_AUTH",
+        "CKA_TRUST_EMAIL_PROTECTION",
+        "CKA_TRUST_CODE_SIGNING",
+        "CKA_TRUST_STEP_UP_APPROVED",
+        "CKA_CERT_SHA1_HASH",
+        "CKA_CERT_MD5_HASH",
+    ):
+        assert generated.attribute_text(name) == nss.attribute_text(name), name
+        assert generated.attribute_text(name) is not None
+
+
+def test_trust_only_distrust_entry_has_no_hashes_and_nss_title() -> None:
+    cert = load_der((DISTRUSTED_V2_18 / "Explicitly_Distrusted_MCSHOLDING_CA.der").read_bytes(), source="mcs")
+    block = certdata.render_distrust_trust_object(
+        label="Explicitly Distrusted MCSHOLDING CA",
+        issuer_der=cert.issuer_der,
+        serial_der=cert.serial_der,
+        bug=1143932,
+    )
+    assert block.startswith('\n# Explicitly Distrust "Explicitly Distrusted MCSHOLDING CA", Bug 1143932\nCKA_CLASS CK_OBJECT_CLASS CKO_NSS_TRUST\n')
+    (obj,) = certdata.parse_objects(block, source="trust-only")
+    assert obj.sha1 is None and obj.md5 is None and obj.is_distrust
+    assert obj.issuer_serial == (cert.issuer_der, cert.serial_der)
+
+
+def test_render_trust_object_refuses_bad_values() -> None:
+    base = dict(label="x", issuer_der=b"\x30\x00", serial_der=b"\x02\x01\x01", sha1=None, md5=None,
+                server="CKT_NSS_NOT_TRUSTED", email="CKT_NSS_NOT_TRUSTED", code="CKT_NSS_NOT_TRUSTED")
+    certdata.render_trust_object(**base)
+    for change, message in (
+        ({"server": "CKT_NSS_MAYBE"}, "server='CKT_NSS_MAYBE'"),
+        ({"serial_der": b"\x02\x05\x01"}, "serial_der"),
+        ({"serial_der": b"\x04\x01\x01"}, "not a DER INTEGER"),
+        ({"sha1": b"\x00" * 19}, "sha1 is 19 bytes"),
+        ({"md5": b"\x00" * 20}, "md5 is 20 bytes"),
+        ({"label": "two\nlines"}, "line break"),
+    ):
+        with pytest.raises(CertdataError, match=message):
+            certdata.render_trust_object(**{**base, **change})
+
+
+# --------------------------------------------------------------------------
+# Editing a file and producing the diff for the NSS bug
+
+
+def test_replacing_a_trust_object_changes_only_its_lines() -> None:
+    file = parsed(V2_86)
+    cert_obj = by_label(file, "OISTE Server Root RSA G1", "CKO_CERTIFICATE")
+    cert = load_der(cert_obj.value, source="oiste")
+    block = certdata.render_trust_for_certificate(
+        cert, label=cert_obj.label, server="CKT_NSS_NOT_TRUSTED", email="CKT_NSS_NOT_TRUSTED", code="CKT_NSS_NOT_TRUSTED"
+    )
+    new_text = certdata.replace_or_append(file, block)
+    new_file = certdata.parse(new_text, source="new")
+    assert len(new_file.objects) == len(file.objects)
+    assert new_file.trust_for(by_label(new_file, "OISTE Server Root RSA G1", "CKO_CERTIFICATE")).is_distrust
+    diff = certdata.unified_diff(file.text(), new_text)
+    assert diff.startswith("--- a/lib/ckfw/builtins/certdata.txt\n+++ b/lib/ckfw/builtins/certdata.txt\n@@ ")
+    changed = [line for line in diff.splitlines()[2:] if line[:1] in "+-"]
+    assert changed == [
+        "-CKA_TRUST_SERVER_AUTH CK_TRUST CKT_NSS_TRUSTED_DELEGATOR",
+        "-CKA_TRUST_EMAIL_PROTECTION CK_TRUST CKT_NSS_MUST_VERIFY_TRUST",
+        "-CKA_TRUST_CODE_SIGNING CK_TRUST CKT_NSS_MUST_VERIFY_TRUST",
+        "+CKA_TRUST_SERVER_AUTH CK_TRUST CKT_NSS_NOT_TRUSTED",
+        "+CKA_TRUST_EMAIL_PROTECTION CK_TRUST CKT_NSS_NOT_TRUSTED",
+        "+CKA_TRUST_CODE_SIGNING CK_TRUST CKT_NSS_NOT_TRUSTED",
+    ]
+
+
+def test_new_blocks_are_appended_before_the_trailer_and_old_bytes_stay() -> None:
+    file = parsed(V2_86)
+    cert = load_der((DISTRUSTED_V2_18 / "Explicitly_Distrust_DigiNotar_Root_CA.der").read_bytes(), source="diginotar")
+    cert_block = certdata.render_certificate_object(cert, label="Explicitly Distrust DigiNotar Root CA")
+    trust_block = certdata.render_distrust_for_certificate(cert, label="Explicitly Distrust DigiNotar Root CA")
+    new_text = certdata.replace_or_append(file, cert_block, trust_block)
+    assert new_text == file.text() + cert_block + trust_block
+    new_file = certdata.parse(new_text, source="new")
+    assert len(new_file.certificates) == 168 and new_file.trust_objects[-1].is_distrust
+    diff = certdata.unified_diff(file.text(), new_text)
+    added = [line[1:] for line in diff.splitlines()[2:] if line.startswith("+")]
+    assert "\n".join(added) + "\n" == cert_block + trust_block
+
+
+def test_appending_a_second_copy_of_an_included_certificate_is_refused() -> None:
+    file = parsed(V2_86)
+    obj = by_label(file, "OISTE Server Root RSA G1", "CKO_CERTIFICATE")
+    block = certdata.render_certificate_object(load_der(obj.value, source="oiste"))
+    with pytest.raises(CertdataError, match="duplicates an existing certificate"):
+        certdata.replace_or_append(file, block)
+
+
+def test_a_malformed_new_block_is_refused_naming_it() -> None:
+    file = parsed(V2_86)
+    with pytest.raises(CertdataError, match="new block 1: no objects"):
+        certdata.replace_or_append(file, "\n# only a comment\n")
+    good = certdata.render_distrust_trust_object(label="x", issuer_der=b"\x30\x00", serial_der=b"\x02\x01\x01")
+    with pytest.raises(CertdataError, match=r"new block 2: object 'x' at line 1: CKO_NSS_TRUST lacks CKA_ISSUER"):
+        certdata.replace_or_append(file, good, 'CKA_CLASS CK_OBJECT_CLASS CKO_NSS_TRUST\nCKA_LABEL UTF8 "x"\n')
