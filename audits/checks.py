@@ -30,7 +30,7 @@ Conventions the checks rely on (MRSP 3.1, DOMAIN.md "Audits and auditors"):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
