@@ -635,19 +635,6 @@ def _label_near(lines: list[str], index: int) -> str | None:
 # --------------------------------------------------------------------------
 # Writing new blocks, in the style of the newest roots in NSS (v2.86)
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _comment_time(dt: datetime) -> str:
-    """``Sat Nov 30 23:59:59 2024``: fixed English names, since strftime's follow the locale."""
-    moment = _utc(dt)
-    return (
-        f"{_WEEKDAYS[moment.weekday()]} {_MONTHS[moment.month - 1]} {moment.day:02d} "
-        f"{moment:%H:%M:%S} {moment.year}"
-    )
-
-
 def _fingerprint(digest: bytes) -> str:
     return ":".join(f"{byte:02X}" for byte in digest)
 
@@ -669,7 +656,7 @@ def _bool(value: bool) -> str:
 def _distrust_after_attr(name: str, comment: str, when: datetime | None) -> str:
     if when is None:
         return _attr_line(name, "CK_BBOOL", "CK_FALSE")
-    return f"# For {comment} Distrust After: {_comment_time(when)}\n" + _octal_attr(name, utctime_bytes(when))
+    return f"# For {comment} Distrust After: {nss_time_text(_utc(when))}\n" + _octal_attr(name, utctime_bytes(when))
 
 
 def _common_head(cls: str, label: str) -> str:
