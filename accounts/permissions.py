@@ -236,3 +236,21 @@ def can_view_operations(user: Any) -> bool:
 
 def can_manage_users(user: Any) -> bool:
     return is_staff(user)
+
+
+# --- Notifications ---------------------------------------------------------------------
+# A user's notifications, preferences and watches are their own; reminders about a
+# security-sensitive incident reach only those who may see it (notifications.actions).
+
+
+def can_manage_notifications(user: Any) -> bool:
+    """Choose delivery, watch CAs, read one's own notifications."""
+    return _signed_in(user)
+
+
+def can_watch_incident(user: Any, incident: Any) -> bool:
+    return _signed_in(user) and can_view_incident(user, incident)
+
+
+def can_view_notification(user: Any, notification: Any) -> bool:
+    return _signed_in(user) and notification.recipient_id == user.pk

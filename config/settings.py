@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab  # noqa: F401  (kept for beat schedules added by later apps)
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "compliance",
     "audits",
     "distrust",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.role",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -151,6 +154,7 @@ CELERY_TASK_ROUTES = {
     "compliance.tasks.*": {"queue": "default"},
     "audits.tasks.*": {"queue": "default"},
     "distrust.tasks.*": {"queue": "default"},
+    "notifications.tasks.*": {"queue": "notifications"},
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -158,6 +162,21 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 # Each app adds its periodic jobs here, next to one another, so the whole schedule is readable in one place.
 CELERY_BEAT_SCHEDULE: dict = {}
+# Notifications: the deadline sweep (minutes, NOTIFICATION_SWEEP_MINUTES) and the daily digest (UTC hour).
+NOTIFICATION_SWEEP_MINUTES = env_int("NOTIFICATION_SWEEP_MINUTES", 15)
+NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 7)
+if not 1 <= NOTIFICATION_SWEEP_MINUTES <= 1440:
+    raise ImproperlyConfigured("NOTIFICATION_SWEEP_MINUTES must be between 1 and 1440.")
+if not 0 <= NOTIFICATION_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("NOTIFICATION_DIGEST_HOUR must be between 0 and 23.")
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "notifications.tasks.sweep",
+    "schedule": timedelta(minutes=NOTIFICATION_SWEEP_MINUTES),
+}
+CELERY_BEAT_SCHEDULE["notifications-digest"] = {
+    "task": "notifications.tasks.digest",
+    "schedule": crontab(minute=0, hour=NOTIFICATION_DIGEST_HOUR),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

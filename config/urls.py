@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("compliance.urls")),
     path("audits/", include("audits.urls")),
     path("distrust/", include("distrust.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
 
 if settings.DEBUG:

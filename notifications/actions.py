@@ -1,0 +1,407 @@
+"""Writes for notifications: the sweep, claiming and sending, digests, preferences, watches.
+
+Exactly once: the sweep inserts rows that are unique per (subject, kind, due date,
+recipient) and ignores conflicts, so sweeps in any number and order make each row once;
+a sender claims a row with a compare-and-set (`UPDATE ... WHERE state='pending'`) and
+mails only if its UPDATE changed exactly one row, so a retry, a second worker or a second
+sweep never mails it twice. A failed send puts the row back to pending with an
+exponential backoff (never lost); after MAX_ATTEMPTS it is marked failed for staff to see.
+
+The one window left: a worker that dies after the SMTP server accepted a mail and before
+the row is marked sent. Its claim goes stale and the sweep puts it back to pending after
+STALE_CLAIM_AFTER, so that mail may go out twice: at least once, rather than lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts import permissions as perm
+from config.errors import DomainError, NotPermitted
+from notifications import finders
+from notifications.models import Delivery, Kind, Notification, NotificationPreference, SweepRun, Watch
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+STALE_CLAIM_AFTER = timedelta(minutes=15)
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before attempt `attempts + 1`: 1, 2, 4, ... minutes, at most 6 hours."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def default_delivery(user: Any) -> str:
+    """Staff hear of every overdue deadline: a daily digest unless they choose otherwise."""
+    return Delivery.DIGEST if user.is_staff else Delivery.IMMEDIATE
+
+
+def delivery_for(user: Any) -> str:
+    pref = getattr(user, "notification_preference", None)
+    return pref.delivery if pref is not None else default_delivery(user)
+
+
+# --- The sweep ---------------------------------------------------------------------------
+
+
+def sweep_run(*, now: datetime | None = None, enqueue: bool = True) -> SweepRun:
+    """Run every finder as of `now`, make the notifications that are new, and queue mail.
+
+    Each finder runs in its own savepoint: one that fails (a source app half-built, a bad
+    row) is recorded in the run's errors and the others still run.
+    """
+    started = timezone.now()
+    as_of = now or started
+    run = SweepRun.objects.create(job=SweepRun.Job.SWEEP, as_of=as_of, started_at=started)
+    findings: list[finders.Finding] = []
+    errors: list[str] = []
+    for finder in finders.FINDERS:
+        try:
+            with transaction.atomic():
+                findings.extend(finder(now=as_of))
+        except Exception as exc:  # one broken source must not stop the reminders of the others
+            logger.exception("notifications: finder %s failed", finder.__name__)
+            errors.append(f"{finder.__name__}: {type(exc).__name__}: {exc}"[:500])
+    with transaction.atomic():
+        rows = notification_rows(findings=findings, run=run, created_at=started)
+        # One INSERT on PostgreSQL however many rows (SQLite's 999-parameter cap makes Django split it).
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        released = claims_release_stale(now=started)
+        run.found = len(findings)
+        run.created = run.notifications.count()
+        run.by_kind = dict(sorted(Counter(f.kind for f in findings).items()))
+        if released:
+            run.by_kind["stale_claims_released"] = released
+        run.errors = errors
+        to_send = list(
+            Notification.objects.sendable(now=timezone.now(), delivery=Delivery.IMMEDIATE)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)
+        )
+        run.sent = len(to_send)
+        run.finished_at = timezone.now()
+        run.save()
+        if enqueue and to_send:
+            transaction.on_commit(lambda: enqueue_sends(to_send))
+    return run
+
+
+def enqueue_sends(ids: Iterable[int]) -> int:
+    """Queue one send task per row; a broker that is down is logged, and the next sweep catches up."""
+    from notifications import tasks
+
+    queued = 0
+    for pk in ids:
+        try:
+            tasks.send.apply_async((pk,), retry=False)
+            queued += 1
+        except Exception as exc:  # kombu/redis connection errors: the row stays pending
+            logger.warning("notifications: could not queue notification %s (%s); the next sweep retries", pk, exc)
+            break
+    return queued
+
+
+def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, created_at: datetime) -> list[Notification]:
+    """Resolve every finding's audience to rows, in a fixed number of queries for all findings.
+
+    Representatives, staff, watches and users (with their preferences) are each one query.
+    A security-sensitive incident reaches only staff and its CA's representatives, whoever
+    else watches or is named on it.
+    """
+    from accounts.models import User
+    from django.db.models import Q
+
+    if not findings:
+        return []
+    owner_ids = {f.ca_owner_id for f in findings if f.ca_owner_id} | {
+        f.extra.get("incident_owner_id") for f in findings if f.extra.get("incident_owner_id")
+    }
+    incident_ids = {f.incident_id for f in findings if f.incident_id}
+    reps: dict[int, set[int]] = defaultdict(set)
+    if owner_ids:
+        through = User.represented_owners.through
+        for owner_id, user_id in through.objects.filter(caowner_id__in=owner_ids).values_list("caowner_id", "user_id"):
+            reps[owner_id].add(user_id)
+    watch_owner: dict[int, set[int]] = defaultdict(set)
+    watch_incident: dict[int, set[int]] = defaultdict(set)
+    if owner_ids or incident_ids:
+        watches = Watch.objects.filter(Q(ca_owner_id__in=owner_ids) | Q(incident_id__in=incident_ids))
+        for user_id, owner_id, incident_id in watches.values_list("user_id", "ca_owner_id", "incident_id"):
+            (watch_owner[owner_id] if owner_id else watch_incident[incident_id]).add(user_id)
+
+    wanted: set[int] = set()
+    for f in findings:
+        wanted |= set(f.user_ids)
+    wanted |= {u for s in reps.values() for u in s}
+    wanted |= {u for s in watch_owner.values() for u in s} | {u for s in watch_incident.values() for u in s}
+    need_staff = any(f.staff for f in findings) or any(f.security_sensitive for f in findings)
+    user_q = Q(pk__in=wanted) | Q(is_staff=True) if need_staff else Q(pk__in=wanted)
+    users = {
+        u.pk: u
+        for u in User.objects.filter(user_q, is_active=True).select_related("notification_preference")
+    }
+    staff_ids = {pk for pk, u in users.items() if u.is_staff}
+
+    rows: list[Notification] = []
+    for f in findings:
+        owner_id = f.ca_owner_id or f.extra.get("incident_owner_id")
+        audience: set[int] = set(f.user_ids)
+        if f.ca_owner_id:
+            audience |= reps.get(f.ca_owner_id, set())
+        if f.watchers:
+            if owner_id:
+                audience |= watch_owner.get(owner_id, set())
+            if f.incident_id:
+                audience |= watch_incident.get(f.incident_id, set())
+        if f.staff:
+            audience |= staff_ids
+        if f.security_sensitive:
+            audience = {u for u in audience if u in staff_ids or u in reps.get(owner_id, set())}
+        for user_id in sorted(audience):
+            user = users.get(user_id)
+            if user is None or not user.email:
+                continue
+            delivery = delivery_for(user)
+            rows.append(_row(f, run=run, created_at=created_at, recipient=user, email="", delivery=delivery))
+        for address in f.emails:
+            rows.append(_row(f, run=run, created_at=created_at, recipient=None, email=address.lower(),
+                             delivery=Delivery.IMMEDIATE))
+    return rows
+
+
+def _row(f: finders.Finding, *, run, created_at, recipient, email, delivery) -> Notification:
+    return Notification(
+        subject_type=f.subject_type, subject_id=f.subject_id, kind=f.kind, due_date=f.due_date, due_at=f.due_at,
+        recipient=recipient, email=email, title=f.title[:400], body=f.body, url=f.url[:500], delivery=delivery,
+        state=Notification.State.SKIPPED if delivery == Delivery.NONE else Notification.State.PENDING,
+        next_attempt_at=created_at, sweep_run=run, created_at=created_at,
+    )
+
+
+def claims_release_stale(*, now: datetime) -> int:
+    """Claims older than STALE_CLAIM_AFTER belong to a worker that died: make them sendable again."""
+    return Notification.objects.stale_claims(before=now - STALE_CLAIM_AFTER).update(
+        state=Notification.State.PENDING, claim_token="", next_attempt_at=now,
+        last_error="The worker sending it stopped before it finished; sent again.",
+    )
+
+
+# --- Sending -----------------------------------------------------------------------------
+
+
+class SendFailed(Exception):
+    """The mail did not go; the row is pending again and will be retried after `retry_in`."""
+
+    def __init__(self, message: str, *, retry_in: timedelta | None):
+        super().__init__(message)
+        self.retry_in = retry_in
+
+
+@dataclass(frozen=True)
+class SendResult:
+    claimed: bool
+    sent: bool
+
+
+def _claim(ids: list[int], *, now: datetime) -> tuple[str, int]:
+    """Compare-and-set: pending -> claimed for the rows still pending and due. Returns (token, rows changed)."""
+    token = secrets.token_hex(16)
+    changed = Notification.objects.filter(
+        pk__in=ids, state=Notification.State.PENDING, next_attempt_at__lte=now
+    ).update(state=Notification.State.CLAIMED, claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    return token, changed
+
+
+def _release(token: str, *, now: datetime, error: str) -> timedelta | None:
+    """Back to pending with backoff (or failed after MAX_ATTEMPTS). Returns the delay, None when given up."""
+    rows = list(Notification.objects.filter(claim_token=token, state=Notification.State.CLAIMED))
+    retry_in: timedelta | None = None
+    for row in rows:
+        if row.attempts >= MAX_ATTEMPTS:
+            row.state = Notification.State.FAILED
+        else:
+            retry_in = backoff(row.attempts)
+            row.state = Notification.State.PENDING
+            row.next_attempt_at = now + retry_in
+        row.last_error = error[:2000]
+        row.claim_token = ""
+    Notification.objects.bulk_update(rows, ["state", "next_attempt_at", "last_error", "claim_token"])
+    return retry_in
+
+
+def _mark_sent(token: str, *, now: datetime) -> int:
+    return Notification.objects.filter(claim_token=token, state=Notification.State.CLAIMED).update(
+        state=Notification.State.SENT, sent_at=now, claim_token="", last_error=""
+    )
+
+
+def notification_send(*, notification_id: int, now: datetime | None = None) -> SendResult:
+    """Claim one row and deliver it. Not atomic on purpose: the claim commits before the mail goes.
+
+    Raises SendFailed (row pending again, with its retry delay) when delivery fails.
+    """
+    from notifications import emails
+
+    now = now or timezone.now()
+    token, changed = _claim([notification_id], now=now)
+    if changed != 1:
+        return SendResult(claimed=False, sent=False)
+    row = Notification.objects.select_related("recipient").get(pk=notification_id)
+    try:
+        if row.kind == Kind.VERIFICATION_FOLLOW_UP:
+            _resend_verification_request(row.subject_id)
+        else:
+            emails.send_notification(row)
+    except Exception as exc:
+        retry_in = _release(token, now=timezone.now(), error=f"{type(exc).__name__}: {exc}")
+        logger.warning("notifications: sending %s failed (%s); retry in %s", notification_id, exc, retry_in)
+        raise SendFailed(str(exc), retry_in=retry_in) from exc
+    _mark_sent(token, now=timezone.now())
+    return SendResult(claimed=True, sent=True)
+
+
+def _resend_verification_request(statement_id: int) -> None:
+    """The auditor follow-up is the audits feature's own request mail (a fresh verification link)."""
+    from audits.actions import statement_request_verification
+    from audits.models import AuditStatement
+
+    statement = AuditStatement.objects.get(pk=statement_id)
+    statement_request_verification(actor=None, statement=statement)
+
+
+def digest_run(*, now: datetime | None = None) -> SweepRun:
+    """Mail each digest reader one message with their pending reminders; one failing mail doesn't stop the rest."""
+    started = timezone.now()
+    now = now or started
+    run = SweepRun.objects.create(job=SweepRun.Job.DIGEST, as_of=now, started_at=started)
+    user_ids = sorted(set(
+        Notification.objects.sendable(now=now, delivery=Delivery.DIGEST)
+        .filter(recipient__isnull=False).values_list("recipient_id", flat=True)
+    ))
+    errors, sent, items = [], 0, 0
+    for user_id in user_ids:
+        try:
+            items += digest_send(user_id=user_id, now=now)
+            sent += 1
+        except SendFailed as exc:
+            errors.append(f"user {user_id}: {exc}"[:500])
+    run.found = len(user_ids)
+    run.created = items
+    run.sent = sent
+    run.errors = errors
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def digest_send(*, user_id: int, now: datetime | None = None) -> int:
+    """Claim a user's pending digest rows (compare-and-set) and mail them as one message. Returns rows sent."""
+    from notifications import emails
+
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.sendable(now=now, delivery=Delivery.DIGEST)
+        .filter(recipient_id=user_id).values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    token, changed = _claim(ids, now=now)
+    if not changed:
+        return 0
+    rows = list(Notification.objects.filter(claim_token=token).select_related("recipient").order_by("due_at", "pk"))
+    try:
+        emails.send_digest(rows[0].recipient, rows)
+    except Exception as exc:
+        retry_in = _release(token, now=timezone.now(), error=f"{type(exc).__name__}: {exc}")
+        raise SendFailed(str(exc), retry_in=retry_in) from exc
+    return _mark_sent(token, now=timezone.now())
+
+
+# --- What users do -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def preference_set(*, actor: Any, delivery: str) -> NotificationPreference:
+    if not perm.can_manage_notifications(actor):
+        raise NotPermitted("Sign in to choose how you get reminders.")
+    if delivery not in Delivery.values:
+        raise DomainError(f"Delivery {delivery!r} is not one of {', '.join(Delivery.values)}.",
+                          errors={"delivery": ["Choose one of the options."]})
+    pref, _ = NotificationPreference.objects.select_for_update().get_or_create(
+        user=actor, defaults={"delivery": delivery}
+    )
+    if pref.delivery != delivery:
+        pref.delivery = delivery
+        pref.save(update_fields=["delivery", "updated_at"])
+    # Rows waiting for mail follow the new choice; "none" keeps them in the app only.
+    pending = Notification.objects.filter(recipient=actor, state=Notification.State.PENDING)
+    if delivery == Delivery.NONE:
+        pending.update(delivery=delivery, state=Notification.State.SKIPPED)
+    else:
+        pending.update(delivery=delivery)
+    return pref
+
+
+def unsubscribe_token(user: Any) -> str:
+    return signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def user_for_unsubscribe_token(token: str):
+    """The user a one-click link stands for; DomainError when the link is forged or the address changed."""
+    from accounts.models import User
+
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        raise DomainError("This unsubscribe link is not valid.") from None
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or user.email.lower() != data.get("e"):
+        raise DomainError("This unsubscribe link no longer matches an account.")
+    return user
+
+
+def unsubscribe(*, token: str) -> NotificationPreference:
+    """One click from an e-mail: stop all reminder mail (still shown in the app)."""
+    user = user_for_unsubscribe_token(token)
+    return preference_set(actor=user, delivery=Delivery.NONE)
+
+
+@transaction.atomic
+def watch_add(*, actor: Any, ca_owner=None, incident=None) -> Watch:
+    if (ca_owner is None) == (incident is None):
+        raise DomainError("Watch either a CA owner or an incident.")
+    if incident is not None and not perm.can_watch_incident(actor, incident):
+        raise NotPermitted("You may not watch this incident.")
+    if ca_owner is not None and not perm.can_manage_notifications(actor):
+        raise NotPermitted("Sign in to watch a CA.")
+    watch, _ = Watch.objects.get_or_create(user=actor, ca_owner=ca_owner, incident=incident)
+    return watch
+
+
+@transaction.atomic
+def watch_remove(*, actor: Any, watch_id: int) -> None:
+    deleted, _ = Watch.objects.filter(pk=watch_id, user_id=actor.pk).delete()
+    if not deleted:
+        raise DomainError("You do not watch that.")
+
+
+def notifications_mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> int:
+    qs = Notification.objects.for_user(actor).unread()
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())

@@ -1,0 +1,201 @@
+"""Reminders and notifications. Owned by the notifications feature (issue 7).
+
+A separate app because incidents (compliance), audits and distrust all produce deadlines
+and all need the same outbox: putting it in one of them would make the three import each
+other in a cycle.
+
+A Notification row is both the in-app message and the e-mail outbox (healthchecks' Flip):
+it is unique per (subject, kind, due date, recipient), so a second sweep finds the row it
+already made and inserts nothing, and a sender claims it with a compare-and-set before
+mailing, so a retry, a second worker or a second sweep never mails it twice.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+__all__ = ["Notification", "NotificationPreference", "Watch", "SweepRun"]
+
+
+class Kind(models.TextChoices):
+    # Incidents (IRG v3.2 deadlines, compliance/deadlines.py).
+    FIRST_RESPONSE_SOON = "first_response_soon", "First response due soon"
+    FIRST_RESPONSE_OVERDUE = "first_response_overdue", "First response overdue"
+    FULL_REPORT_SOON = "full_report_soon", "Full report due soon"
+    FULL_REPORT_OVERDUE = "full_report_overdue", "Full report overdue"
+    UPDATE_SOON = "update_soon", "Update due soon"
+    UPDATE_OVERDUE = "update_overdue", "Update overdue"
+    REVOCATION_UPDATE_OVERDUE = "revocation_update_overdue", "Revocation-delay update missed"
+    QUESTION_UNANSWERED = "question_unanswered", "Question unanswered for 7 days"
+    # Audits.
+    STATEMENT_DUE_SOON = "statement_due_soon", "Audit statement due within 30 days"
+    STATEMENT_OVERDUE = "statement_overdue", "Audit statement overdue"
+    VERIFICATION_FOLLOW_UP = "verification_follow_up", "Statement verification request sent again"
+    VERIFICATION_UNANSWERED = "verification_unanswered", "Auditor did not confirm a statement"
+    AUDITOR_REVERIFICATION = "auditor_reverification", "Auditor qualification due for re-verification"
+    # Active distrust.
+    DISTRUST_STALLED = "distrust_stalled", "Distrust action has not moved for 14 days"
+
+
+class SubjectType(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    QUESTION = "question", "Question"
+    AUDIT_STATEMENT = "audit_statement", "Audit statement"
+    AUDIT_DUE = "audit_due", "CA owner's next audit"
+    AUDITOR = "auditor", "Auditor qualification"
+    DISTRUST_ACTION = "distrust_action", "Distrust action"
+
+
+class Delivery(models.TextChoices):
+    IMMEDIATE = "immediate", "E-mail each reminder as it falls due"
+    DIGEST = "digest", "One e-mail a day with all reminders"
+    NONE = "none", "No e-mail (shown in Rootwatch only)"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user) -> "NotificationQuerySet":
+        return self.filter(recipient_id=user.pk)
+
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+    def sendable(self, *, now, delivery: str) -> "NotificationQuerySet":
+        """Rows waiting for mail whose (re)try time has come: what the sender and the digest claim."""
+        return self.filter(state=Notification.State.PENDING, delivery=delivery, next_attempt_at__lte=now)
+
+    def stale_claims(self, *, before) -> "NotificationQuerySet":
+        return self.filter(state=Notification.State.CLAIMED, claimed_at__lt=before)
+
+
+class Notification(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        CLAIMED = "claimed", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+        SKIPPED = "skipped", "Not mailed (in-app only)"
+
+    Kind = Kind
+    SubjectType = SubjectType
+    Delivery = Delivery
+
+    subject_type = models.CharField(max_length=20, choices=SubjectType.choices)
+    subject_id = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    due_date = models.DateField(help_text="The day the deadline falls due (UTC): part of the uniqueness key.")
+    due_at = models.DateTimeField(help_text="The exact deadline, for display.")
+    # A user, or (auditors are not users) only an address.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    email = models.EmailField(blank=True)
+    title = models.CharField(max_length=400)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True, help_text="Path of the subject's page.")
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    sweep_run = models.ForeignKey(
+        "notifications.SweepRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    created_at = models.DateTimeField()
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "kind", "due_date", "recipient"],
+                condition=Q(recipient__isnull=False),
+                name="unique_notification_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "kind", "due_date", "email"],
+                condition=Q(recipient__isnull=True),
+                name="unique_notification_per_address",
+            ),
+        ]
+        indexes = [
+            # sendable(): the sender and the digest look for pending rows whose time has come.
+            models.Index(fields=["state", "delivery", "next_attempt_at"], name="notif_sendable_idx"),
+            # The notifications page and the navigation count: a user's rows, unread first.
+            models.Index(fields=["recipient", "read_at"], name="notif_recipient_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient or self.email} ({self.due_date})"
+
+    @property
+    def address(self) -> str:
+        return self.recipient.email if self.recipient_id else self.email
+
+
+class NotificationPreference(models.Model):
+    """How a user wants reminders delivered. Without a row: staff get a digest, everyone else immediate mail."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference")
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.delivery}"
+
+
+class Watch(models.Model):
+    """A user follows a CA owner (all its incidents) or one incident: they get its reminders too."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
+    ca_owner = models.ForeignKey("compliance.CAOwner", null=True, blank=True, on_delete=models.CASCADE, related_name="watches")
+    incident = models.ForeignKey("compliance.Incident", null=True, blank=True, on_delete=models.CASCADE, related_name="watches")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(ca_owner__isnull=False, incident__isnull=True) | Q(ca_owner__isnull=True, incident__isnull=False)),
+                name="watch_exactly_one_subject",
+            ),
+            models.UniqueConstraint(fields=["user", "ca_owner"], name="unique_watch_ca_owner"),
+            models.UniqueConstraint(fields=["user", "incident"], name="unique_watch_incident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.ca_owner or self.incident}"
+
+
+class SweepRun(models.Model):
+    """One run of a periodic job: when, as of which instant, what it found, made and sent, and what failed."""
+
+    class Job(models.TextChoices):
+        SWEEP = "sweep", "Deadline sweep"
+        DIGEST = "digest", "Daily digest"
+
+    job = models.CharField(max_length=20, choices=Job.choices)
+    as_of = models.DateTimeField(help_text="The instant the deadlines were judged at.")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    found = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    by_kind = models.JSONField(default=dict, blank=True, help_text="Findings per kind.")
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [
+            # The schedule page: the latest runs of each job.
+            models.Index(fields=["job", "-started_at"], name="sweeprun_job_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_job_display()} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,33 @@
+"""Celery tasks: just another interface to notifications.actions. They take ids and own only retries."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications import actions
+
+
+@shared_task(name="notifications.tasks.sweep", queue="notifications", acks_late=True)
+def sweep() -> dict:
+    run = actions.sweep_run()
+    return {"run": run.pk, "found": run.found, "created": run.created, "queued": run.sent, "errors": len(run.errors)}
+
+
+@shared_task(
+    name="notifications.tasks.send", bind=True, queue="notifications", acks_late=True, max_retries=actions.MAX_ATTEMPTS
+)
+def send(self, notification_id: int) -> str:
+    try:
+        result = actions.notification_send(notification_id=notification_id)
+    except actions.SendFailed as exc:
+        if exc.retry_in is None or self.request.is_eager:
+            # Eager runs (no broker) and given-up rows: the row keeps its state; the sweep retries pending ones.
+            return "failed"
+        raise self.retry(countdown=exc.retry_in.total_seconds(), exc=exc)
+    return "sent" if result.sent else "not claimed"
+
+
+@shared_task(name="notifications.tasks.digest", queue="notifications", acks_late=True)
+def digest() -> dict:
+    run = actions.digest_run()
+    return {"run": run.pk, "users": run.found, "mails": run.sent, "errors": len(run.errors)}

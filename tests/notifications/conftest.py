@@ -1,0 +1,75 @@
+"""Factories and a real SMTP server on loopback for the reminders tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RecordingHandler:
+    """Keeps every message the SMTP server accepted, thread-safely."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = message_from_bytes(envelope.content)
+        with self.lock:
+            self.messages.append({"to": list(envelope.rcpt_tos), "msg": msg})
+        return "250 Message accepted for delivery"
+
+    def keys(self) -> list[tuple[str, str]]:
+        """(recipient, notification id(s)) per message."""
+        with self.lock:
+            return [(m["to"][0], m["msg"]["X-Rootwatch-Notification"]) for m in self.messages]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 that records what arrived; Django's SMTP backend points at it."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+from notif_support import NOW  # noqa: E402
+
+
+@pytest.fixture
+def make_incident(db):
+    from compliance.models import Incident
+
+    counter = {"n": 1900000}
+
+    def make(owner, *, disclosed: datetime | None = None, **kwargs):
+        counter["n"] += 1
+        disclosed = disclosed or NOW - timedelta(days=4)
+        fields = dict(
+            number=counter["n"], ca_owner=owner, title=f"{owner.name if owner else 'Unknown'}: test {counter['n']}",
+            status=Incident.Status.ASSIGNED, first_disclosed_at=disclosed, created_at=disclosed, updated_at=disclosed,
+        )
+        fields.update(kwargs)
+        return Incident.objects.create(**fields)
+
+    return make
