@@ -46,7 +46,10 @@ def test_bad_boolean_and_redis_url_are_refused():
 
 
 def _manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "HTTPS")}
+    # A clean production-like environment: none of the test run's own variables leak in
+    # (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rightly warns about).
+    dropped = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "HTTPS", "EMAIL_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     base.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
