@@ -10,3 +10,11 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, help_text="What this key is for, e.g. 'CI dashboard'.")
+    read_only = forms.BooleanField(
+        label="Read-only", required=False, initial=True,
+        help_text="A read-only key may only read (GET); it can never change anything.",
+    )

@@ -22,3 +22,37 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+
+class ApiKey(models.Model):
+    """A REST client's credential: acts as its user, optionally read-only.
+
+    Only the SHA-256 of the key is stored. A key is 256 random bits (accounts.api_keys.KEY_BYTES),
+    so a fast hash is enough: there is nothing to brute-force, unlike a password. `prefix` (the
+    first characters of the key) lets a user tell keys apart in lists and in logs. Keys are never
+    deleted: a revoked key keeps its row, which is the history of who made it and when it stopped.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What this key is for, e.g. 'CI dashboard'.")
+    prefix = models.CharField(max_length=16)
+    # Authentication looks a key up by this column (unique index).
+    key_hash = models.CharField(max_length=64, unique=True)
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The account page's list of a user's keys, newest first.
+            models.Index(fields=["user", "-created_at"], name="apikey_user_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

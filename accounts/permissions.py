@@ -229,6 +229,25 @@ def can_manage_api_key(user: Any, key: Any) -> bool:
     return _signed_in(user) and key.user_id == user.pk
 
 
+# --- API: REST clients (keys, the Bugzilla-compatible API, feeds and exports) -----------
+# A request made with an API key acts as the key's user: every rule above applies unchanged.
+# These functions only add what a key itself may restrict.
+
+SAFE_HTTP_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def api_key_is_usable(key: Any) -> bool:
+    """A revoked key, or a key of a deactivated account, authenticates nobody."""
+    return key.revoked_at is None and bool(key.user.is_active)
+
+
+def api_key_allows_method(key: Any, method: str) -> bool:
+    """A read-only key may only read. `key` None means no key (a session): nothing to restrict."""
+    if key is None or not getattr(key, "read_only", False):
+        return True
+    return method.upper() in SAFE_HTTP_METHODS
+
+
 def can_view_operations(user: Any) -> bool:
     """Job schedules, sweeps, import logs."""
     return is_staff(user)

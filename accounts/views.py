@@ -28,3 +28,47 @@ def account(request):
     if not request.user.is_authenticated:
         return redirect("login")
     return render(request, "accounts/account.html", {})
+
+
+# --- API keys --------------------------------------------------------------------------
+
+from django.contrib.auth.decorators import login_required  # noqa: E402
+from django.shortcuts import get_object_or_404  # noqa: E402
+from django.views.decorators.cache import never_cache  # noqa: E402
+
+from accounts import api_keys  # noqa: E402
+from accounts.forms import ApiKeyForm  # noqa: E402
+from accounts.models import ApiKey  # noqa: E402
+from config.errors import DomainError  # noqa: E402
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key_list(request):
+    """List, name and create keys. A new key is shown in this response only: it is stored nowhere."""
+    form = ApiKeyForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = api_keys.api_key_create(
+                actor=request.user, name=form.cleaned_data["name"], read_only=form.cleaned_data["read_only"]
+            )
+            form = ApiKeyForm()
+        except DomainError as exc:
+            form.add_error("name", exc.message)
+    return render(
+        request,
+        "accounts/api_keys.html",
+        {"form": form, "created": created, "keys": api_keys.api_keys_of(user=request.user)},
+        status=400 if request.method == "POST" and created is None else 200,
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def api_key_revoke(request, pk: int):
+    key = get_object_or_404(ApiKey, pk=pk, user=request.user)
+    api_keys.api_key_revoke(actor=request.user, key=key)
+    messages.success(request, f"Key “{key.name}” ({key.prefix}…) is revoked: it no longer works.")
+    return redirect("api_keys")

@@ -2,14 +2,15 @@
 
 Actions raise these; views turn them into a form message, the REST API into JSON
 (`{"error": ..., "detail": ...}`) with 400 (bad input), 409 (not allowed in the current
-state) or 403 (not permitted).
+state) or 403 (not permitted). Every other API error (401, 404, 405, 429, 500, and URLs under
+/api/ that match nothing) has the same body, with a `detail` that says what to fix.
 """
 
 from __future__ import annotations
 
-from rest_framework import status
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class DomainError(Exception):
@@ -36,15 +37,105 @@ class NotPermitted(DomainError):
     code = "forbidden"
 
 
+# Messages that say what to fix, replacing DRF's terse defaults ("Not found.").
+_DEFAULT_MESSAGES = {
+    "not_authenticated": (
+        "Authentication required: send 'Authorization: Token <key>' with a key from your account page "
+        "(/accounts/), or sign in."
+    ),
+    "permission_denied": "You may not do this: your role does not allow it on this object.",
+    "not_found": "Not found: nothing exists at this URL, or it is not one you may see. Check the id.",
+    "parse_error": "Malformed request body: send valid JSON with 'Content-Type: application/json'.",
+}
+
+
+def _message(exc, response, request, view) -> str:
+    code = getattr(exc, "default_code", "error")
+    detail = response.data.get("detail") if isinstance(response.data, dict) else None
+    detail = str(detail) if detail is not None else ""
+    if code == "throttled":
+        verdict = getattr(request, "_rate_verdict", None)
+        if verdict is not None:
+            return verdict.message
+        return f"Rate limit exceeded: retry after {response.get('Retry-After', 'a few')} seconds."
+    if code == "method_not_allowed":
+        allowed = ", ".join(getattr(view, "allowed_methods", []) or [])
+        return f"Method {getattr(request, 'method', '')} is not allowed here; allowed: {allowed or 'see the schema'}."
+    if code == "unsupported_media_type":
+        return f"{detail} Send JSON with 'Content-Type: application/json'."
+    if code == "not_acceptable":
+        return f"{detail} This API answers 'application/json'."
+    if code == "parse_error":
+        return f"{_DEFAULT_MESSAGES['parse_error']} ({detail})"
+    default = str(getattr(exc, "default_detail", ""))
+    if code in _DEFAULT_MESSAGES and (not detail or detail == default or detail.startswith("No ")):
+        return _DEFAULT_MESSAGES[code]
+    return detail or default or "Request failed."
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         body = {"error": exc.code, "detail": exc.message}
         if exc.errors:
             body["errors"] = exc.errors
+        request = context.get("request")
+        user = getattr(request, "user", None)
+        if exc.http_status == status.HTTP_403_FORBIDDEN and not (user and user.is_authenticated):
+            # Not permitted to an anonymous client means "authenticate first": 401, naming the scheme.
+            body["error"] = "not_authenticated"
+            body["detail"] = f"{exc.message} Send 'Authorization: Token <key>' with a key from your account page."
+            return Response(body, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": 'Token realm="api"'})
         return Response(body, status=exc.http_status)
+    # Imported here: rest_framework.views loads the API settings, whose authentication classes import
+    # this module, so a module-level import is circular when a command imports config.errors first.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
-        response.data = {"error": getattr(exc, "default_code", "error"), "detail": str(response.data["detail"])}
-    elif response is not None and isinstance(response.data, (dict, list)):
-        response.data = {"error": "invalid", "detail": "The request has invalid fields.", "errors": response.data}
+    if response is None:
+        return None  # an unexpected exception: a 500, answered in JSON by server_error() below
+    request = context.get("request")
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, exceptions.ValidationError) or not (isinstance(response.data, dict) and "detail" in response.data):
+        response.data = {
+            "error": "invalid",
+            "detail": "The request has invalid fields: `errors` says what is wrong with each.",
+            "errors": response.data,
+        }
+    else:
+        response.data = {"error": getattr(exc, "default_code", "error"), "detail": _message(exc, response, request, context.get("view"))}
     return response
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """handler404: JSON under /api/ and /rest/ (Bugzilla's shape), the HTML page elsewhere."""
+    if request.path.startswith("/rest/"):
+        from compliance.bugzilla.views import unknown_resource
+
+        return unknown_resource(request)
+    if _wants_json(request):
+        return JsonResponse(
+            {"error": "not_found", "detail": f"No API endpoint at {request.path}: see /api/v1/docs/ for the list."},
+            status=404,
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: a JSON body for API clients; the plain page elsewhere."""
+    if request.path.startswith("/rest/"):
+        return JsonResponse({"error": True, "code": 32000, "message": "Internal error; it has been logged."}, status=500)
+    if _wants_json(request):
+        return JsonResponse(
+            {"error": "server_error", "detail": "Internal error; it has been logged. Retry later or report it."},
+            status=500,
+        )
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from celery.schedules import crontab  # noqa: F401  (kept for beat schedules added by later apps)
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str, parse_database_url, parse_redis_url
@@ -179,25 +179,65 @@ CELERY_BEAT_SCHEDULE["notifications-digest"] = {
 }
 
 REST_FRAMEWORK = {
+    # `Authorization: Token <key>` first: its scheme is what a 401 names in WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # API-wide: a read-only key may only read; each view adds its own rules from accounts.permissions.
+    "DEFAULT_PERMISSION_CLASSES": ["config.api.ApiKeyScope"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["config.api.StrictOrderingFilter"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rootwatch API",
-    "DESCRIPTION": "Root store program compliance: CAs, certificates, incidents, audits, active distrust.",
+    "DESCRIPTION": (
+        "Root store program compliance: CAs, certificates, incidents, audits, active distrust.\n\n"
+        "Authenticate with `Authorization: Token <key>` (create keys on your account page); a key acts "
+        "with its user's permissions, optionally read-only. Lists are paged (`page`, `page_size`, with "
+        "`count`); times are ISO-8601 UTC; every error is JSON `{\"error\", \"detail\"}` with a message "
+        "that says what to fix. Rate limits apply per key and per address (429 with Retry-After). "
+        "A Bugzilla-compatible read-only API is served under `/rest/`."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Separate request and response components, so read-only fields are not asked of clients.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.add_error_responses",
+    ],
 }
+
+# REST clients: rate limits ("<count>/<second|minute|hour|day>", empty for none), counted in the
+# "api_throttle" cache: Redis when REDIS_URL is set, so all web processes share the counts.
+API_RATE_LIMITS = {
+    "key": env_str("API_RATE_PER_KEY", "2000/hour"),
+    "address": env_str("API_RATE_PER_ADDRESS", "300/minute"),
+}
+for _name, _rate in (("API_RATE_PER_KEY", API_RATE_LIMITS["key"]), ("API_RATE_PER_ADDRESS", API_RATE_LIMITS["address"])):
+    _count, _, _period = (_rate or "").partition("/")
+    if _rate and not (_count.isdigit() and int(_count) > 0 and _period in ("second", "minute", "hour", "day")):
+        raise ImproperlyConfigured(f"{_name}={_rate!r} is not a rate: write e.g. 300/minute (second, minute, hour, day).")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api_throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "rw-throttle"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rw-throttle"}
+    ),
+}
+# The Bugzilla-compatible API: results per search when the client gives no limit, and at most.
+BUGZILLA_DEFAULT_LIMIT = env_int("BUGZILLA_DEFAULT_LIMIT", 500)
+BUGZILLA_MAX_LIMIT = env_int("BUGZILLA_MAX_LIMIT", 10000)
 
 LOGGING = {
     "version": 1,

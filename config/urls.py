@@ -3,12 +3,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.api import MeView
+from compliance.bugzilla import views as bugzilla_views
 from config import views
 
 api_v1 = [
     path("", include("compliance.api_urls")),
     path("", include("audits.api_urls")),
     path("", include("distrust.api_urls")),
+    path("me", MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
@@ -20,11 +23,20 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # The Bugzilla-compatible read-only API (python-bugzilla and other Bugzilla clients).
+    path("rest/", include("compliance.bugzilla.urls")),
+    path("rest", bugzilla_views.not_found),
+    # Atom feeds and CSV exports (before the incident pages, so /incidents/export.csv is ours).
+    path("", include("compliance.urls_feeds")),
     path("", include("compliance.urls")),
     path("audits/", include("audits.urls")),
     path("distrust/", include("distrust.urls")),
     path("notifications/", include("notifications.urls")),
 ]
+
+# JSON errors for API clients (/api/ and Bugzilla's shape under /rest/), HTML pages elsewhere.
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -1,0 +1,73 @@
+"""CSV export of the incident list exactly as filtered on the page.
+
+It reads the page's own filter form (compliance.forms_incidents.IncidentFilterForm) and
+selector (compliance.selectors.incidents.incident_list), so `/incidents/export.csv?<query>`
+holds the rows `/incidents/?<query>` lists, and nothing its reader may not see. Cells that a
+spreadsheet would run as a formula (=, +, -, @) are prefixed with an apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts import permissions as perm
+from compliance.feeds import InvalidKey, feed_user
+from compliance.forms_incidents import IncidentFilterForm
+from compliance.selectors import incidents as sel
+
+COLUMNS = [
+    "number", "title", "ca_owner", "status", "resolution", "security_sensitive", "whiteboard", "tags",
+    "assignee", "open_questions", "comments", "next_due_at", "created_at", "updated_at", "url",
+]
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _time(value) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+
+@require_GET
+def incidents_csv(request):
+    try:
+        user = feed_user(request)
+    except InvalidKey:
+        return HttpResponse("Invalid API key: it is unknown or has been revoked.\n", status=401, content_type="text/plain")
+    show_sensitive = perm.role(user) in (perm.Role.STAFF, perm.Role.CA_REP)
+    form = IncidentFilterForm(request.GET or None, show_sensitive=show_sensitive)
+    if request.GET and not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        return HttpResponse(f"Invalid filter: {problems}\n", status=400, content_type="text/plain")
+    qs = sel.incident_list(user=user, **(form.selector_kwargs() if request.GET else {}))
+    base = request.build_absolute_uri("/").rstrip("/")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
+    response["Cache-Control"] = "private, no-store"
+    writer = csv.writer(response)
+    writer.writerow(COLUMNS)
+    for incident in qs:
+        writer.writerow([_cell(v) for v in (
+            incident.number,
+            incident.title,
+            incident.ca_owner.name if incident.ca_owner_id else "",
+            incident.status,
+            incident.resolution,
+            "yes" if incident.security_sensitive else "no",
+            incident.whiteboard,
+            " ".join(t.tag for t in incident.tags.all()),
+            incident.assignee.username if incident.assignee_id else "",
+            getattr(incident, "open_question_count", ""),
+            getattr(incident, "comment_count", ""),
+            _time(incident.next_due_at),
+            _time(incident.created_at),
+            _time(incident.updated_at),
+            base + incident.get_absolute_url(),
+        )])
+    return response

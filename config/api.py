@@ -1,0 +1,211 @@
+"""Plumbing every `/api/v1/` endpoint shares, so the API behaves as one.
+
+- ApiPagination: `?page=` and `?page_size=` (at most MAX_PAGE_SIZE), answers
+  `{"count", "next", "previous", "results"}`; a malformed page is a 400 that says so.
+- StrictOrderingFilter: `?ordering=a,-b` over the view's `ordering_fields` only; an unknown
+  field is a 400 listing the allowed ones (a view without `ordering_fields` cannot be ordered).
+- query_* helpers: read a filter parameter or raise a 400 (DomainError) naming the parameter
+  and the expected form. Times are ISO-8601; naive ones are taken as UTC.
+- ApiKeyScope: the API-wide permission class (a read-only key may only read).
+- add_error_responses: drf-spectacular post-processing hook documenting the JSON error
+  body (`Error`) for 400/401/403/404/429 on every operation, so the schema says what the
+  API answers.
+
+Throttles live in accounts.throttling (per key and per address); authentication in
+accounts.authentication; the error body in config.errors.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone as dt_timezone
+
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
+
+from accounts import permissions
+from config.errors import DomainError
+
+MAX_PAGE_SIZE = 200
+
+
+class ApiPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        for name in (self.page_query_param, self.page_size_query_param):
+            raw = request.query_params.get(name)
+            if raw is not None and raw != "last" and (not raw.isdigit() or int(raw) < 1):
+                raise DomainError(
+                    f"'{name}' must be a positive integer, not {raw!r}.", errors={name: ["A positive integer."]}
+                )
+        return super().paginate_queryset(queryset, request, view)
+
+
+class StrictOrderingFilter(OrderingFilter):
+    def get_valid_fields(self, queryset, view, context=None):
+        fields = getattr(view, "ordering_fields", None)
+        if not fields or fields == "__all__":
+            return []
+        return [(f, f) for f in fields]
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if not raw:
+            return self.get_default_ordering(view)
+        allowed = [name for name, _ in self.get_valid_fields(queryset, view, {"request": request})]
+        terms = [t.strip() for t in raw.split(",") if t.strip()]
+        bad = [t for t in terms if t.lstrip("-") not in allowed]
+        if bad:
+            if allowed:
+                hint = "use one of " + ", ".join(allowed) + " (prefix '-' for descending)"
+            else:
+                hint = "this list has a fixed order"
+            raise DomainError(
+                f"Cannot order by {', '.join(bad)}: {hint}.", errors={self.ordering_param: [f"Unknown: {', '.join(bad)}."]}
+            )
+        return terms
+
+    def get_schema_operation_parameters(self, view):
+        fields = getattr(view, "ordering_fields", None)
+        if not fields or fields == "__all__":
+            return []
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Comma-separated fields to order by, '-' for descending: " + ", ".join(fields) + ".",
+                "schema": {"type": "string"},
+            }
+        ]
+
+
+def query_int(request, name: str, *, minimum: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DomainError(f"'{name}' must be an integer, not {raw!r}.", errors={name: ["An integer."]}) from None
+    if minimum is not None and value < minimum:
+        raise DomainError(f"'{name}' must be at least {minimum}.", errors={name: [f"At least {minimum}."]})
+    return value
+
+
+def query_bool(request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise DomainError(f"'{name}' must be true or false, not {raw!r}.", errors={name: ["true or false."]})
+
+
+def query_choice(request, name: str, choices) -> str | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    allowed = [str(c) for c in choices]
+    if raw not in allowed:
+        raise DomainError(
+            f"'{name}' must be one of {', '.join(allowed)}, not {raw!r}.", errors={name: ["One of " + ", ".join(allowed)]}
+        )
+    return raw
+
+
+def parse_iso_datetime(raw: str) -> datetime | None:
+    """ISO-8601 date or date-time; naive values are UTC; a date means its midnight UTC. None if malformed."""
+    text = raw.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        value = parse_datetime(text)
+    except ValueError:
+        value = None
+    if value is None:
+        try:
+            day = parse_date(text)
+        except ValueError:
+            day = None
+        if day is None:
+            return None
+        value = datetime(day.year, day.month, day.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt_timezone.utc)
+    return value
+
+
+def query_datetime(request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    value = parse_iso_datetime(raw)
+    if value is None:
+        raise DomainError(
+            f"'{name}' must be an ISO-8601 date or time such as 2024-05-01 or 2024-05-01T12:00:00Z, not {raw!r}.",
+            errors={name: ["An ISO-8601 date or date-time."]},
+        )
+    return value
+
+
+class ApiKeyScope(BasePermission):
+    """API-wide: a read-only key may only read. Everything else is the view's own permission check."""
+
+    message = (
+        "This API key is read-only: it may only use GET, HEAD and OPTIONS. "
+        "Create a key without the read-only restriction to change data."
+    )
+
+    def has_permission(self, request, view):
+        from accounts.models import ApiKey
+
+        key = request.auth if isinstance(request.auth, ApiKey) else None
+        return permissions.api_key_allows_method(key, request.method)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every API error: a machine-readable `error` code and a `detail` message that says what to fix.",
+    "properties": {
+        "error": {"type": "string", "example": "not_found"},
+        "detail": {"type": "string", "example": "Not found: check the id in the URL."},
+        "errors": {"description": "For invalid input: each field mapped to what is wrong with it."},
+    },
+    "required": ["error", "detail"],
+}
+
+ERROR_RESPONSES = {
+    "400": "Invalid input: `detail` says what to fix, `errors` maps fields to problems.",
+    "401": "No credentials, or an unknown or revoked API key.",
+    "403": "Authenticated, but not permitted (or a read-only key tried to write).",
+    "404": "No such object, or not one you may see.",
+    "409": "Not allowed in the object's current state.",
+    "429": "Rate limit exceeded; the Retry-After header says how many seconds to wait.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular hook: the JSON error body on every operation, for the statuses it can return."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            statuses = ["400", "401", "403", "429"]
+            if "{" in path:
+                statuses.append("404")
+            if method in ("post", "put", "patch", "delete"):
+                statuses.append("409")
+            for code in statuses:
+                operation["responses"].setdefault(
+                    code, {"description": ERROR_RESPONSES[code], "content": {"application/json": {"schema": ref}}}
+                )
+    return result
