@@ -1,0 +1,136 @@
+"""Reads of the distrust feature: lists, the registry's trust graph, lookups."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts import permissions
+from distrust.models import DistrustAction, OneCRLEntry
+
+
+def actions_for(user: Any) -> QuerySet[DistrustAction]:
+    """Every action the user may see, ready for the list (fixed number of queries)."""
+    return DistrustAction.objects.filter(permissions.distrust_visibility_q(user)).for_list()
+
+
+def action_for(user: Any, pk: int) -> DistrustAction | None:
+    return DistrustAction.objects.filter(permissions.distrust_visibility_q(user), pk=pk).first()
+
+
+# --- registry lookups (the registry feature's selectors) -------------------------------------
+
+
+def certificate_by_fingerprint(sha256: str):
+    """The registry certificate with this SHA-256 (any case, colons allowed), or None."""
+    from compliance.selectors import registry
+
+    return registry.certificate_by_fingerprint(sha256)
+
+
+def certificate_by_issuer_serial(issuer_der: bytes, serial_hex: str):
+    """The registry certificate with this issuer Name (exact DER) and serial content hex, or None."""
+    from compliance.models import Certificate
+    from compliance.models.registry import der_key
+
+    return Certificate.objects.filter(issuer_key=der_key(issuer_der), serial_hex=serial_hex.upper()).first()
+
+
+def onecrl_block_key(issuer_der: bytes, serial_content: bytes) -> str:
+    import base64
+
+    return base64.b64encode(issuer_der).decode() + "/" + base64.b64encode(serial_content).decode()
+
+
+def onecrl_blocked(keys: list[str]) -> dict[str, OneCRLEntry]:
+    """block key -> the OneCRL entry that already blocks it (one query)."""
+    out: dict[str, OneCRLEntry] = {}
+    for entry in OneCRLEntry.objects.filter(block_key__in=keys, enabled=True).order_by("pk"):
+        out.setdefault(entry.block_key, entry)
+    return out
+
+
+def serial_der_from_content(content: bytes) -> bytes:
+    """DER INTEGER TLV around content octets (NSS's CKA_SERIAL_NUMBER)."""
+    n = len(content)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return b"\x02" + length + content
+
+
+# --- the trust graph and certdata.txt (the registry feature's) --------------------------------
+
+
+def trust_graph():
+    """compliance.selectors.registry.TrustGraph: certs, parents, anchors, groups, distrusted."""
+    from compliance.selectors import registry
+
+    return registry.trust_graph()
+
+
+def descendants(graph: Any, starts: set[str]) -> set[str]:
+    """Every certificate whose issuer links lead up through one of ``starts`` (starts excluded)."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for child, ps in graph.parents.items():
+        for p in ps:
+            children[p].append(child)
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        node = stack.pop()
+        for child in children.get(node, ()):
+            if child not in seen and child not in starts:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+def current_certdata_text() -> str:
+    """The registry's certdata.txt as it stands (the base of the diff attached to the NSS bug)."""
+    from compliance.selectors import registry
+
+    return registry.export_certdata_text()
+
+
+def incident_prefill(incident: Any) -> dict[str, Any]:
+    """Initial values of a new action started from an incident: its classification's immediate minimum response."""
+    from compliance.responses import RESPONSES, Problem
+
+    data: dict[str, Any] = {
+        "title": f"Distrust: {incident.title}",
+        "incident_numbers": [incident.number],
+        "reported_on": incident.created_at.date() if incident.created_at else None,
+        "reported_by": str(incident.reporter) if incident.reporter_id else "",
+        "is_embargoed": incident.security_sensitive,
+        "is_security_incident": incident.security_sensitive,
+        "problem": None,
+    }
+    assessment = getattr(incident, "assessment", None) if _has_assessment(incident) else None
+    problem = getattr(assessment, "problem", "") if assessment is not None else ""
+    if problem:
+        try:
+            response = RESPONSES[Problem(problem)]
+        except ValueError:
+            response = None
+        if response is not None:
+            data["problem"] = response.problem_text
+            data["decision"] = response.immediate_minimum
+            data["purpose_email"] = "push_update_thunderbird" in response.actions
+            data["purpose_server"] = "push_update_thunderbird" not in response.actions
+            if "onecrl_intermediate" in response.actions:
+                data["kind"] = DistrustAction.Kind.ONECRL
+    return data
+
+
+def _has_assessment(incident: Any) -> bool:
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        return getattr(incident, "assessment", None) is not None
+    except ObjectDoesNotExist:
+        return False

@@ -1,0 +1,211 @@
+"""Input and output serializers of the distrust REST API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from distrust import workflow
+from distrust.models import (
+    Artifact,
+    ClosureItem,
+    DistrustAction,
+    DistrustEvent,
+    DistrustStep,
+    DistrustTarget,
+    TestCertificate,
+    TestRun,
+    UsageFigure,
+)
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+class StepStateSerializer(serializers.ModelSerializer):
+    title = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DistrustStep
+        fields = ["step", "position", "title", "status", "completed_at", "reopen_count"]
+
+    def get_title(self, obj) -> str:
+        return workflow.step(obj.step).title
+
+
+class ActionListSerializer(serializers.ModelSerializer):
+    purposes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    steps = StepStateSerializer(many=True, read_only=True)
+    incidents = serializers.SerializerMethodField()
+    target_count = serializers.IntegerField(read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DistrustAction
+        fields = ["id", "title", "kind", "state", "is_embargoed", "purposes", "distrust_after", "steps",
+                  "target_count", "incidents", "url", "created_at", "updated_at"]
+
+    def get_incidents(self, obj) -> list[int]:
+        return [i.number for i in obj.incidents.all()]
+
+    def get_url(self, obj) -> str:
+        return obj.get_absolute_url()
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(source="certificate.sha256", default=None, read_only=True)
+
+    class Meta:
+        model = DistrustTarget
+        fields = ["id", "label", "cert_kind", "serial_hex", "sha256"]
+
+
+class UsageFigureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UsageFigure
+        fields = ["id", "root", "metric", "value", "period", "source"]
+
+
+class ClosureItemSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(source="certificate.sha256", read_only=True)
+    label = serializers.CharField(source="certificate.__str__", read_only=True)
+
+    class Meta:
+        model = ClosureItem
+        fields = ["id", "sha256", "label", "decision", "reason", "decided_at"]
+
+
+class ArtifactSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Artifact
+        fields = ["kind", "config_digest", "generated_at", "url"]
+
+    def get_url(self, obj) -> str:
+        name = "onecrl.json" if obj.kind == Artifact.Kind.ONECRL else "certdata.diff"
+        return f"/api/v1/distrust/{obj.action_id}/{name}"
+
+
+class TestCertificateSerializer(serializers.ModelSerializer):
+    __test__ = False
+
+    class Meta:
+        model = TestCertificate
+        fields = ["id", "sha256", "label", "cert_kind", "not_before"]
+
+
+class TestRunSerializer(serializers.ModelSerializer):
+    __test__ = False
+
+    class Meta:
+        model = TestRun
+        fields = ["id", "passed", "summary", "results", "ran_at", "config_digest"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DistrustEvent
+        fields = ["kind", "step", "old_state", "new_state", "actor_name", "reason", "detail", "created_at"]
+
+
+class ActionDetailSerializer(ActionListSerializer):
+    targets = TargetSerializer(many=True, read_only=True)
+    usage_figures = UsageFigureSerializer(many=True, read_only=True)
+    closure_items = ClosureItemSerializer(many=True, read_only=True)
+    artifacts = ArtifactSerializer(many=True, read_only=True)
+    test_certificates = TestCertificateSerializer(many=True, read_only=True)
+    test_runs = TestRunSerializer(many=True, read_only=True)
+    events = EventSerializer(many=True, read_only=True)
+    missing = serializers.SerializerMethodField(help_text="What the open step still needs (staff only).")
+    target_count = serializers.SerializerMethodField()
+
+    class Meta(ActionListSerializer.Meta):
+        fields = ActionListSerializer.Meta.fields + [
+            "bug", "reported_by", "reported_on", "decision", "rationale", "discussed_in", "discussion_url",
+            "decided_on", "impact_notes", "chain_count", "chain_intermediates", "chain_leaves",
+            "include_certificate_objects", "nss_version", "roots_module_version", "release_kind", "release_date",
+            "onecrl_published_on", "announcement", "is_security_incident", "cve_id", "all_cas_mailed", "blog_url",
+            "user_visible_result", "closed_at", "targets", "usage_figures", "closure_items", "artifacts",
+            "test_certificates", "test_runs", "events", "missing",
+        ]
+
+    def get_target_count(self, obj) -> int:
+        return obj.targets.count()
+
+    def get_missing(self, obj) -> list[str]:
+        if not self.context.get("can_manage") or obj.state == DistrustAction.State.CLOSED:
+            return []
+        return workflow.missing(obj, obj.state)
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+class ActionCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    incident_numbers = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    kind = serializers.ChoiceField(choices=DistrustAction.Kind.choices, default=DistrustAction.Kind.FULL)
+    purpose_server = serializers.BooleanField(default=True)
+    purpose_email = serializers.BooleanField(default=False)
+    distrust_after = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    bug = serializers.CharField(required=False, allow_blank=True, default="")
+    reported_by = serializers.CharField(required=False, allow_blank=True, default="")
+    reported_on = serializers.DateField(required=False, allow_null=True, default=None)
+    decision = serializers.CharField(required=False, allow_blank=True, default="")
+    is_embargoed = serializers.BooleanField(default=False)
+    is_security_incident = serializers.BooleanField(default=False)
+
+
+class StepSaveSerializer(serializers.ModelSerializer):
+    """A step's fields (send only the ones of that step) and whether to complete it."""
+
+    incident_numbers = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                             help_text="report: the incidents' bug numbers.")
+    complete = serializers.BooleanField(required=False, default=False, help_text="Complete the step after saving.")
+
+    class Meta:
+        model = DistrustAction
+        fields = ["reported_by", "reported_on", "incident_numbers", "decision", "rationale", "discussed_in",
+                  "discussion_url", "decided_on", "kind", "purpose_server", "purpose_email", "distrust_after", "bug",
+                  "impact_notes", "include_certificate_objects", "nss_version", "roots_module_version",
+                  "release_kind", "release_date", "onecrl_published_on", "announcement", "is_security_incident",
+                  "cve_id", "all_cas_mailed", "blog_url", "user_visible_result", "complete"]
+        extra_kwargs = {name: {"required": False} for name in fields}
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class TargetInputSerializer(serializers.Serializer):
+    sha256 = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="A registry certificate; or give issuer and serial.")
+    issuer = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="Base64 (as OneCRL) or hex of the issuer's DER Name.")
+    serial = serializers.CharField(required=False, allow_blank=True, default="", help_text="Hexadecimal.")
+    label = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class UsageRowSerializer(serializers.Serializer):
+    root = serializers.CharField()
+    metric = serializers.CharField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=6)
+    period = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class UsageInputSerializer(serializers.Serializer):
+    figures = UsageRowSerializer(many=True, required=False)
+    csv = serializers.CharField(required=False, help_text="CSV with columns root, metric, value, period.")
+
+
+class ClosureDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[ClosureItem.Decision.ADDED, ClosureItem.Decision.WAIVED])
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TestCertificateInputSerializer(serializers.Serializer):
+    __test__ = False
+
+    sha256 = serializers.CharField(required=False, allow_blank=True, default="")
+    pem = serializers.CharField(required=False, allow_blank=True, default="",
+                                help_text="A certificate not in the registry, PEM.")

@@ -1,0 +1,201 @@
+"""The seed's eight steps of active distrust as one table, with the gate of each step.
+
+A step is pending (an earlier step is not done), open (the one being worked on) or
+done. Steps are done in order: completing the open step opens the next one; reopening
+a done step (with a reason) sends it and every later step back, since what follows
+was built on it. A gate returns what is still missing; an empty list lets the step
+complete. distrust/actions.py applies the table; pages show the gates' messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from distrust.models import Artifact, ClosureItem, DistrustAction, DistrustStep
+
+Gate = Callable[[DistrustAction], list[str]]
+
+
+# --- gates: each returns the sentences of what is missing ---------------------------------
+
+
+def gate_report(a: DistrustAction) -> list[str]:
+    missing = []
+    if not a.incidents.exists():
+        missing.append("link at least one incident")
+    if not a.reported_by.strip():
+        missing.append("say who reported the security concern")
+    if a.reported_on is None:
+        missing.append("give the date of the report")
+    return missing
+
+
+def gate_decide(a: DistrustAction) -> list[str]:
+    missing = []
+    if not a.decision.strip():
+        missing.append("record the course of action")
+    if not a.rationale.strip():
+        missing.append("record the rationale")
+    if not a.discussed_in:
+        missing.append("say where it was discussed (private security group or public list)")
+    if a.decided_on is None:
+        missing.append("give the date of the decision")
+    if not a.purposes:
+        missing.append("choose at least one purpose (websites, e-mail)")
+    targets = list(a.targets.all())
+    if not targets:
+        missing.append("add at least one certificate to distrust")
+    if a.kind == DistrustAction.Kind.DISTRUST_AFTER:
+        if a.distrust_after is None:
+            missing.append("give the distrust-after date")
+        not_roots = [t.label for t in targets if t.cert_kind != "root"]
+        if not_roots:
+            missing.append("distrust-after applies to included roots only; not a registry root: " + ", ".join(not_roots))
+    if a.kind == DistrustAction.Kind.ONECRL:
+        roots = [t.label for t in targets if t.cert_kind == "root"]
+        if roots:
+            missing.append("OneCRL revokes intermediates and leaves, not roots: " + ", ".join(roots))
+    return missing
+
+
+def gate_impact(a: DistrustAction) -> list[str]:
+    missing = []
+    if not a.usage_figures.exists():
+        missing.append("enter usage figures for the affected roots (or import them as CSV)")
+    if a.chain_count is None:
+        missing.append("measure how many registry certificates chain through the targets (save the step)")
+    return missing
+
+
+def gate_implement(a: DistrustAction) -> list[str]:
+    from distrust import artifacts
+
+    missing = []
+    pending = list(a.closure_items.filter(decision=ClosureItem.Decision.PENDING).select_related("certificate"))
+    if pending:
+        missing.append(
+            "decide on each cross-signed certificate (add or waive with a reason): "
+            + ", ".join(str(item.certificate) for item in pending)
+        )
+    digest = artifacts.config_digest(a)
+    have = {art.kind: art for art in a.artifacts.all()}
+    for kind in artifacts.required_artifacts(a):
+        art = have.get(kind)
+        if art is None:
+            missing.append(f"generate the {Artifact.Kind(kind).label}")
+        elif art.config_digest != digest:
+            missing.append(f"regenerate the {Artifact.Kind(kind).label}: the distrust changed since it was generated")
+    return missing
+
+
+def gate_test(a: DistrustAction) -> list[str]:
+    from distrust import artifacts
+
+    missing = []
+    tests = list(a.test_certificates.all())
+    bad = [t for t in tests if artifacts.expectation(a, t) == "untrusted" and t.cert_kind in ("intermediate", "leaf")]
+    if not bad:
+        missing.append("attach at least one bad certificate (an intermediate at least, a leaf preferably)")
+    if a.kind == DistrustAction.Kind.DISTRUST_AFTER and not any(artifacts.expectation(a, t) == "trusted" for t in tests):
+        missing.append("attach a certificate issued before the distrust-after date, to show it still works")
+    run = a.test_runs.first()
+    if run is None:
+        missing.append("run the test")
+    elif run.config_digest != artifacts.config_digest(a, tests=tests):
+        missing.append("run the test again: the distrust or the test certificates changed since the last run")
+    elif not run.passed:
+        missing.append("the last test run failed: " + run.summary)
+    return missing
+
+
+def gate_release(a: DistrustAction) -> list[str]:
+    from distrust import artifacts
+
+    missing = []
+    needed = artifacts.required_artifacts(a)
+    if Artifact.Kind.CERTDATA_DIFF in needed and not (a.nss_version.strip() or a.roots_module_version.strip()):
+        missing.append("give the NSS version or the roots module version that ships the change")
+    if not a.release_kind:
+        missing.append("say whether it is a regular or an off-schedule (chemspill) release")
+    if a.release_date is None:
+        missing.append("give the release date")
+    if Artifact.Kind.ONECRL in needed and artifacts.onecrl_record_count(a) and a.onecrl_published_on is None:
+        missing.append("give the OneCRL publication date")
+    return missing
+
+
+CVE_RE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+
+
+def gate_communicate(a: DistrustAction) -> list[str]:
+    missing = []
+    if not a.announcement.strip():
+        missing.append("write the announcement for the policy mailing list")
+    if a.is_security_incident and not CVE_RE.match(a.cve_id):
+        missing.append("give the CVE id (a security incident gets one)")
+    return missing
+
+
+def gate_result(a: DistrustAction) -> list[str]:
+    return [] if a.user_visible_result.strip() else ["describe what users now see"]
+
+
+# --- THE table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    asks: str  # what the seed asks of the step
+    gate: Gate
+
+
+STEPS: tuple[Step, ...] = (
+    Step("report", "Report", "The incident(s) and who reported the security concern.", gate_report),
+    Step("decide", "Decide", "Course of action (from the immediate minimum response), rationale, where discussed, date; "
+         "the certificates, purposes and kind of distrust.", gate_decide),
+    Step("impact", "Measure impact", "Usage figures for the affected roots; certificates chaining through the targets.",
+         gate_impact),
+    Step("implement", "Implement", "OneCRL records, the NSS certdata.txt diff, the cross-sign closure.", gate_implement),
+    Step("test", "Test", "Bad certificates no longer reach a trusted root through any known path.", gate_test),
+    Step("release", "Release", "NSS or roots module version, regular or chemspill, date; OneCRL publication date.",
+         gate_release),
+    Step("communicate", "Communicate", "Announcement to the policy list, CVE id, mail to all CAs, blog post.",
+         gate_communicate),
+    Step("result", "Result", "What users now see; the action closes.", gate_result),
+)
+
+# The transitions of one step's status: event -> (from status, to status).
+TRANSITIONS: dict[str, tuple[str, str]] = {
+    "complete": (DistrustStep.Status.OPEN, DistrustStep.Status.DONE),  # the gate must pass; the next step opens
+    "reopen": (DistrustStep.Status.DONE, DistrustStep.Status.OPEN),    # needs a reason; later steps back to pending
+}
+# Data of a step may be saved while the step is open; targets until "decide" is done,
+# usage figures until "impact" is, test certificates until "test" is.
+
+STEP_KEYS: tuple[str, ...] = tuple(s.key for s in STEPS)
+BY_KEY: dict[str, Step] = {s.key: s for s in STEPS}
+
+
+def step(key: str) -> Step:
+    try:
+        return BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"no step {key!r}; the steps are {', '.join(STEP_KEYS)}") from None
+
+
+def position(key: str) -> int:
+    return STEP_KEYS.index(key) + 1
+
+
+def next_key(key: str) -> str | None:
+    i = STEP_KEYS.index(key)
+    return STEP_KEYS[i + 1] if i + 1 < len(STEP_KEYS) else None
+
+
+def missing(action: DistrustAction, key: str) -> list[str]:
+    """What the step still needs before it can be completed."""
+    return step(key).gate(action)
