@@ -100,7 +100,7 @@ def with_list_data(qs: QuerySet[Incident], user: Any) -> QuerySet[Incident]:
         comments = comments.filter(is_private=False)
     comment_count = comments.order_by().values("incident").annotate(c=Count("pk")).values("c")
     return (
-        qs.select_related("ca_owner", "assignee")
+        qs.select_related("ca_owner", "assignee", "reporter")
         .prefetch_related(Prefetch("tags", queryset=IncidentTag.objects.only("incident_id", "tag")))
         .annotate(
             open_question_count=Coalesce(Subquery(open_q), Value(0)),

@@ -36,3 +36,9 @@ def public_b(make_incident, owner_b):
 @pytest.fixture
 def secret_b(make_incident, owner_b):
     return make_incident(owner_b, sensitive=True, title="Secret B")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The fixed cast is created with passwords in every test; PBKDF2 would dominate the run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
