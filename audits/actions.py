@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
@@ -536,7 +537,7 @@ def _file_incident_if_qualified(statement: AuditStatement, *, actor: Any) -> Non
         f"{len(findings)} qualification{'s' if len(findings) != 1 else ''}:\n\n{lines}\n\n"
         f"Immediate minimum response: {checks.SERIOUS_QUALIFICATIONS_ACTION}.\n\n"
         f"Also consider: {checks.SERIOUS_QUALIFICATIONS_CONSIDER}\n\n"
-        f"Statement: {statement.get_absolute_url()}"
+        f"Statement: {settings.SITE_URL}{statement.get_absolute_url()}"
     )
     incident = incident_create(
         actor=actor, ca_owner=owner, title=f"{owner.name}: Qualified audit statement "

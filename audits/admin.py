@@ -1,0 +1,78 @@
+"""Read-mostly admin: writes belong to audits.actions (they record events), so the admin shows and searches."""
+
+from django.contrib import admin
+
+from audits.models import (
+    AuditEvent,
+    Auditor,
+    AuditorQualification,
+    AuditStatement,
+    StatementCertificate,
+    StatementCriterion,
+    StatementFinding,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class QualificationInline(ReadOnlyInline):
+    model = AuditorQualification
+
+
+class CriterionInline(ReadOnlyInline):
+    model = StatementCriterion
+
+
+class FingerprintInline(ReadOnlyInline):
+    model = StatementCertificate
+    raw_id_fields = ["certificate"]
+
+
+class FindingInline(ReadOnlyInline):
+    model = StatementFinding
+    raw_id_fields = ["incident"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Auditor)
+class AuditorAdmin(ReadOnlyAdmin):
+    list_display = ["name", "location", "approval"]
+    list_filter = ["approval"]
+    search_fields = ["name"]
+    inlines = [QualificationInline]
+
+
+@admin.register(AuditStatement)
+class AuditStatementAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "ca_owner", "auditor", "period_start", "period_end", "statement_date", "source",
+                    "verification"]
+    list_filter = ["verification", "source", "kind"]
+    search_fields = ["ca_owner__name", "auditor__name", "url"]
+    list_select_related = ["ca_owner", "auditor"]
+    inlines = [CriterionInline, FingerprintInline, FindingInline]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "actor_label", "statement", "auditor"]
+    list_filter = ["kind"]
+    list_select_related = ["statement__ca_owner", "auditor"]
