@@ -41,6 +41,13 @@ from compliance.models import Comment, Incident, IncidentTag, Question
 from config.api import parse_iso_datetime
 
 NOTHING = Q(pk__in=[])
+# An empty Q() means "no condition", and Django drops it from an OR: `NOTHING | Q()` is NOTHING.
+# Conditions that match every bug are written as EVERYTHING so that ORs keep them.
+EVERYTHING = Q(pk__isnull=False)
+
+
+def _or(a: Q, b: Q) -> Q:
+    return a | (b if b else EVERYTHING)
 TEXT_OPS = {
     "equals", "notequals", "anyexact", "substring", "casesubstring", "notsubstring", "anywordssubstr",
     "allwordssubstr", "nowordssubstr", "anywords", "allwords", "nowords", "regexp", "notregexp",
@@ -260,7 +267,7 @@ _register(("short_desc", "summary"), lambda c, op, v: text_q("title", op, v))
 _register(("status_whiteboard", "whiteboard"), lambda c, op, v: text_q("whiteboard", op, v))
 _register(("bug_status", "status"), lambda c, op, v: enum_q("status", STATUS_CHOICES, op, v))
 _register(("resolution",), lambda c, op, v: enum_q("resolution", RESOLUTION_CHOICES, op, v))
-_register(("product",), lambda c, op, v: Q() if py_match(op, v, PRODUCT) else NOTHING)
+_register(("product",), lambda c, op, v: EVERYTHING if py_match(op, v, PRODUCT) else NOTHING)
 _register(("component",), lambda c, op, v: enum_q("security_sensitive", COMPONENT_CHOICES, op, v))
 _register(("bug_group", "groups"), lambda c, op, v: enum_q("security_sensitive", GROUP_CHOICES, op, v))
 _register(("reporter", "creator"), lambda c, op, v: text_q("reporter__username", op, v))
@@ -282,7 +289,7 @@ def field_q(ctx: SearchContext, name: str, op: str, value: str) -> Q:
         raise BugzillaError(INVALID_FIELD_NAME, f"Can't use {name} as a field name.")
     op = (op or "substring").lower()
     if op == "noop":
-        return Q()
+        return EVERYTHING
     if op not in TEXT_OPS:
         raise BugzillaError(UNKNOWN_TRANSIENT, f"Can't use '{op}' as a search operator.")
     return fn(ctx, op, value)
@@ -302,7 +309,7 @@ def custom_search_q(ctx: SearchContext, params) -> Q:
     def combine(join: str, items: list[Q]) -> Q:
         q = Q() if join == "AND" else (NOTHING if items else Q())
         for item in items:
-            q = (q & item) if join == "AND" else (q | item)
+            q = (q & item) if join == "AND" else _or(q, item)
         return q
 
     for n in indexes:
@@ -348,7 +355,7 @@ def boolean_chart_q(ctx: SearchContext, params) -> Q:
         for _, columns in sorted(rows.items()):
             row = NOTHING
             for _, q in sorted(columns.items()):
-                row |= q
+                row = _or(row, q)
             chart &= row
         result &= ~chart if params.get(f"negate{a}", "") in ("1", "true") else chart
     return result
@@ -389,7 +396,7 @@ class Search:
 def _any(values: list[str], make: Callable[[str], Q]) -> Q:
     q = NOTHING
     for value in values:
-        q |= make(value)
+        q = _or(q, make(value))
     return q
 
 
@@ -446,13 +453,13 @@ def _status_special(values: list[str], make: Callable[[str], Q]) -> Q:
     for value in values:
         lowered = value.lower()
         if lowered == "__all__":
-            return Q()
+            return EVERYTHING
         if lowered == "__open__":
             q |= ~Q(status=Incident.Status.RESOLVED)
         elif lowered == "__closed__":
             q |= Q(status=Incident.Status.RESOLVED)
         else:
-            q |= make(value)
+            q = _or(q, make(value))
     return q
 
 
