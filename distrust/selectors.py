@@ -134,3 +134,23 @@ def _has_assessment(incident: Any) -> bool:
         return getattr(incident, "assessment", None) is not None
     except ObjectDoesNotExist:
         return False
+
+
+def onecrl_collection_json() -> str:
+    """The whole managed OneCRL collection, as remote-settings JSON (distrust.onecrl's serialization)."""
+    from distrust.onecrl import OneCRLDetails, OneCRLRecord, serialize_collection
+
+    def blob(value):
+        return bytes(value) if value is not None else None
+
+    records = [
+        OneCRLRecord(
+            id=e.record_id, enabled=e.enabled,
+            details=OneCRLDetails(bug=e.bug, who=e.who, why=e.why, name=e.name, created=e.created),
+            issuer_der=blob(e.issuer_der), serial_content=blob(e.serial_content),
+            subject_der=blob(e.subject_der), pubkey_hash=blob(e.pubkey_hash),
+            schema=e.schema, last_modified=e.last_modified,
+        )
+        for e in OneCRLEntry.objects.order_by("pk")
+    ]
+    return serialize_collection(records)

@@ -77,6 +77,8 @@ def advance(staff, action, until: str, scenario: Scenario | None = None, *, targ
     for key in workflow.STEP_KEYS:
         if key == until:
             return action
+        if action.steps.get(step=key).status == "done":
+            continue
         if key == "report":
             actions.step_complete(actor=staff, action=action, step="report")
         elif key == "decide":
