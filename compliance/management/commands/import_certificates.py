@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import time
 from pathlib import Path
 
@@ -12,6 +13,15 @@ from compliance.x509 import CertificateError, iter_ccadb_pem_csv
 from config.errors import DomainError
 
 
+def _has_pem_column(path: Path) -> bool:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return True  # let the import report the problem
+    return any(c in header for c in ("X.509 Certificate (PEM)", "PEM Info", "PEM", "Certificate PEM"))
+
+
 def collect(paths: list[str], *, log=None) -> tuple[list, dict[str, list[str]]]:
     """(items for certificates_import, errors by file) for files, folders (recursively) and CCADB CSVs."""
     items: list = []
@@ -20,7 +30,14 @@ def collect(paths: list[str], *, log=None) -> tuple[list, dict[str, list[str]]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+            for p in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                # In a folder, a CSV without certificates (CCADB ships SKI/SPKI lists beside the PEM
+                # reports) is skipped and said so; named on the command line it is an error.
+                if p.suffix.lower() == ".csv" and not _has_pem_column(p):
+                    if log:
+                        log(f"  {p}: skipped (no PEM column)")
+                    continue
+                files.append(p)
         elif path.is_file():
             files.append(path)
         else:
