@@ -413,7 +413,7 @@ def statement_request_verification(*, actor: Any, statement: AuditStatement) -> 
     """E-mail the auditor a fresh link. Staff, or Rootwatch itself (actor None: the reminders job)."""
     if actor is not None and not perm.can_manage_auditors(actor):
         raise NotPermitted("Only root program staff send verification requests.")
-    statement = AuditStatement.objects.select_for_update().select_related("auditor").get(pk=statement.pk)
+    statement = AuditStatement.objects.select_for_update(of=("self",)).select_related("auditor").get(pk=statement.pk)
     if statement.verification != AuditStatement.Verification.PENDING:
         raise TransitionError(f"The statement is {statement.get_verification_display().lower()}; nothing to verify.")
     if statement.auditor is None or not statement.auditor.contact_email:

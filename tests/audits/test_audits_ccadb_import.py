@@ -102,3 +102,19 @@ def test_only_staff_or_the_system_import(rows, rep_a):
     with pytest.raises(NotPermitted):
         actions.statements_import_ccadb(actor=rep_a, rows=rows)
     assert AuditStatement.objects.count() == 0
+
+
+def test_import_ccadb_records_command_fills_audit_statements(rows, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "records.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+    out = __import__("io").StringIO()
+    call_command("import_ccadb_records", str(path), stdout=out)
+    # The registry import creates the CA owners first, so "Nobody PKI"'s audit is kept this time.
+    assert AuditStatement.objects.count() == 3
+    assert AuditStatement.objects.filter(ca_owner__name="Nobody PKI").exists()
+    assert "3 statements created" in out.getvalue() and "before it starts" in out.getvalue()

@@ -27,6 +27,12 @@ class Command(BaseCommand):
             rows = read_ccadb_records(path)
             self.stdout.write(f"{path}: {len(rows)} rows")
             summary = ccadb_records_import(actor=None, rows=rows, source=str(path))
+            # The audit columns become auditors and audit statements (audits feature, issue 5).
+            from audits.actions import statements_import_ccadb
+
+            audit_summary = statements_import_ccadb(actor=None, rows=rows)
         except DomainError as exc:
             raise CommandError(exc.message) from None
-        self.stdout.write(self.style.SUCCESS(f"{summary} in {time.perf_counter() - start:.1f} s"))
+        for reason in audit_summary.skipped[:20]:
+            self.stdout.write(f"  audit skipped: {reason}")
+        self.stdout.write(self.style.SUCCESS(f"{summary}; {audit_summary} in {time.perf_counter() - start:.1f} s"))
