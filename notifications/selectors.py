@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery.schedules import crontab, schedule
+from celery.schedules import BaseSchedule, crontab, schedule
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -32,8 +32,8 @@ def watches_for(*, user: Any) -> QuerySet[Watch]:
     return Watch.objects.filter(user_id=user.pk).select_related("ca_owner", "incident")
 
 
-def _as_schedule(value) -> schedule:
-    if isinstance(value, schedule):
+def _as_schedule(value) -> BaseSchedule:
+    if isinstance(value, BaseSchedule):
         return value
     if isinstance(value, timedelta):
         return schedule(run_every=value)

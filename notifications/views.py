@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,8 +14,6 @@ from accounts import permissions as perm
 from config.errors import DomainError
 from notifications import actions, selectors
 from notifications.forms import PreferenceForm, WatchCAForm, WatchIncidentForm
-
-logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -112,14 +107,9 @@ def schedule(request):
     if not perm.can_view_operations(request.user):
         raise PermissionDenied("Only root program staff see the job schedule.")
     if request.method == "POST":
-        from notifications import tasks
-
-        try:
-            # retry=False: with the broker down the page answers at once; the next scheduled sweep catches up.
-            tasks.sweep.apply_async(retry=False)
+        if actions.sweep_enqueue():
             messages.success(request, "A sweep was queued; reload in a moment to see what it found.")
-        except Exception as exc:
-            logger.warning("notifications: could not queue a sweep: %s", exc)
+        else:
             messages.error(request, "The task broker is unavailable, so the sweep was not queued. Reminders wait; "
                                     "the next scheduled sweep catches up once the broker is back.")
         return redirect("notifications:schedule")

@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
+from datetime import datetime, timedelta
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from notif_support import RecordingHandler, free_port  # noqa: E402
 
 
-class RecordingHandler:
-    """Keeps every message the SMTP server accepted, thread-safely."""
+@pytest.fixture(autouse=True)
+def _eager_unless_worker(request):
+    """Run tasks in-process except in `worker` tests, also when REDIS_URL is set.
 
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
+    Setting `conf.task_always_eager` alone does not win over the CELERY_-namespaced key read
+    from Django settings, so both are set.
+    """
+    from config.celery import app
 
-    async def handle_DATA(self, server, session, envelope):
-        msg = message_from_bytes(envelope.content)
-        with self.lock:
-            self.messages.append({"to": list(envelope.rcpt_tos), "msg": msg})
-        return "250 Message accepted for delivery"
-
-    def keys(self) -> list[tuple[str, str]]:
-        """(recipient, notification id(s)) per message."""
-        with self.lock:
-            return [(m["to"][0], m["msg"]["X-Rootwatch-Notification"]) for m in self.messages]
+    eager = request.node.get_closest_marker("worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
+    yield
+    app.conf.update(task_always_eager=previous, CELERY_TASK_ALWAYS_EAGER=previous)
 
 
 @pytest.fixture
