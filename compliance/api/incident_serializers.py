@@ -20,14 +20,14 @@ class DeadlineSerializer(serializers.Serializer):
     subject = serializers.CharField(allow_null=True, required=False, help_text="The question id, for question deadlines.")
 
 
-class OwnerRefSerializer(serializers.Serializer):
+class IncidentOwnerSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
 class IncidentSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(source="number", read_only=True, help_text="The bug number (Bugzilla's for imported bugs).")
-    ca_owner = OwnerRefSerializer(allow_null=True)
+    ca_owner = IncidentOwnerSerializer(allow_null=True)
     tags = serializers.SerializerMethodField()
     reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
