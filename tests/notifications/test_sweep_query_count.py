@@ -38,7 +38,7 @@ def _sweep_queries():
     with CaptureQueriesContext(connection) as ctx:
         run = actions.sweep_run(now=NOW, enqueue=False)
     sql = [q["sql"].lstrip().upper() for q in ctx.captured_queries]
-    inserts = [s for s in sql if s.startswith('INSERT INTO "NOTIFICATIONS_NOTIFICATION"')]
+    inserts = [s for s in sql if s.startswith("INSERT") and 'INTO "NOTIFICATIONS_NOTIFICATION"' in s[:60]]
     return run, len(sql) - len(inserts), len(inserts)
 
 
