@@ -201,7 +201,8 @@ class OneCRLJson(_ArtifactFile):
 
     kind, content_type = Artifact.Kind.ONECRL, "application/json"
 
-    @extend_schema(tags=TAG, responses={(200, "application/json"): OpenApiTypes.OBJECT, 404: ERRORS[404]})
+    @extend_schema(tags=TAG, operation_id="distrust_onecrl_json",
+                   responses={(200, "application/json"): OpenApiTypes.OBJECT, 404: ERRORS[404]})
     def get(self, request, pk: int):
         return super().get(request, pk)
 
@@ -211,6 +212,7 @@ class CertdataDiff(_ArtifactFile):
 
     kind, content_type = Artifact.Kind.CERTDATA_DIFF, "text/x-diff; charset=utf-8"
 
-    @extend_schema(tags=TAG, responses={(200, "text/x-diff"): OpenApiTypes.STR, 404: ERRORS[404]})
+    @extend_schema(tags=TAG, operation_id="distrust_certdata_diff",
+                   responses={(200, "text/x-diff"): OpenApiTypes.STR, 404: ERRORS[404]})
     def get(self, request, pk: int):
         return super().get(request, pk)

@@ -57,6 +57,8 @@ class ReportForm(forms.ModelForm):
 
 
 class DecideForm(forms.ModelForm):
+    discussion_url = forms.URLField(label="Discussion link", required=False, assume_scheme="https")
+
     class Meta:
         model = DistrustAction
         fields = ["decision", "rationale", "discussed_in", "discussion_url", "decided_on", "kind", "purpose_server",
@@ -94,6 +96,8 @@ class ReleaseForm(forms.ModelForm):
 
 
 class CommunicateForm(forms.ModelForm):
+    blog_url = forms.URLField(label="Blog post", required=False, assume_scheme="https")
+
     class Meta:
         model = DistrustAction
         fields = ["announcement", "is_security_incident", "cve_id", "all_cas_mailed", "blog_url"]

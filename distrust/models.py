@@ -30,7 +30,10 @@ __all__ = [
 class DistrustActionQuerySet(models.QuerySet):
     def for_list(self) -> "DistrustActionQuerySet":
         """What the list page and API list show: fixed number of queries whatever the size."""
-        return self.annotate(target_count=models.Count("targets", distinct=True)).prefetch_related(
+        # Explicit order: with the GROUP BY of the count, Meta.ordering would not count as ordered.
+        return self.annotate(target_count=models.Count("targets", distinct=True)).order_by(
+            "-created_at", "-pk"
+        ).prefetch_related(
             "steps", models.Prefetch("incidents", queryset=_incident_model().objects.only("pk", "number", "title"))
         )
 
