@@ -227,3 +227,27 @@ def test_root_store_page_and_certdata_download(client, registry):
 
     parsed = certdata.parse(text, source="export")
     assert {o.label for o in parsed.trust_objects} == {"Acme Root R1", "Borealis Root"}
+
+
+def test_admin_lists_the_registry_and_records_entry_changes(client_for, registry, django_user_model):
+    from compliance.models import RegistryEvent
+
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.test", "x")
+    c = client_for(admin)
+    for url in ("/admin/compliance/certificate/", "/admin/compliance/caowner/", "/admin/compliance/rootstoreentry/"):
+        assert c.get(url).status_code == 200, url
+    entry = RootStoreEntry.objects.get(label="Acme Root R1")
+    assert c.get(f"/admin/compliance/certificate/{registry['root'].pk}/change/").status_code == 200
+    form = {
+        "label": entry.label,
+        "trust_server": RootStoreEntry.Trust.TRUSTED_DELEGATOR,
+        "trust_email": RootStoreEntry.Trust.TRUSTED_DELEGATOR,
+        "trust_code": entry.trust_code,
+        "server_distrust_after_0": "", "server_distrust_after_1": "",
+        "email_distrust_after_0": "", "email_distrust_after_1": "",
+    }  # fmt: skip
+    response = c.post(f"/admin/compliance/rootstoreentry/{entry.pk}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    entry.refresh_from_db()
+    assert entry.trust_email == RootStoreEntry.Trust.TRUSTED_DELEGATOR
+    assert RegistryEvent.objects.filter(action="root_store_entry_changed", actor=admin).exists()

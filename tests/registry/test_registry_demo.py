@@ -1,0 +1,32 @@
+"""load_demo's registry part: the real NSS root store, CCADB owners (DigiCert for the demo CA rep), idempotent."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+
+from compliance.models import CAOwner, CertdataBlock, Certificate, RootStoreEntry
+from compliance.selectors.registry import export_certdata_text, paths_for
+
+from conftest import NSS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_nss_roots_and_owners_and_runs_twice_without_change():
+    from compliance import demo
+
+    demo.load(StringIO())
+    counts = (Certificate.objects.count(), RootStoreEntry.objects.count(), CAOwner.objects.count(), CertdataBlock.objects.count())
+    assert RootStoreEntry.objects.count() == 167
+    digicert = CAOwner.objects.get(name="DigiCert")
+    assert digicert.certificates.filter(kind="root").count() >= 5
+    # Microsoft's CCADB report names the owner of 147 of the 167 NSS roots.
+    assert Certificate.objects.filter(kind="root", owner__isnull=False).count() >= 140
+    # Real site chains reach the NSS roots.
+    peers = Certificate.objects.filter(kind="leaf")
+    assert peers.count() == 14 and all(paths_for(p) for p in peers)
+    demo.load(StringIO())
+    assert counts == (Certificate.objects.count(), RootStoreEntry.objects.count(), CAOwner.objects.count(), CertdataBlock.objects.count())
+    assert export_certdata_text().encode() == (NSS / "certdata_v2.86_2026-04-09.txt").read_bytes()
