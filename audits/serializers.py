@@ -46,7 +46,9 @@ class FindingOutSerializer(serializers.Serializer):
 
 class StatementSerializer(serializers.ModelSerializer):
     ca_owner_name = serializers.CharField(source="ca_owner.name")
-    auditor_name = serializers.CharField(source="auditor.name", default=None)
+    auditor_name = serializers.CharField(source="auditor.name", default=None, allow_null=True)
+    # Plain strings: an empty value is not a valid "uri" in the schema.
+    url = serializers.CharField(help_text="The statement's URL, or empty.")
     criteria = CriterionOutSerializer(many=True)
     fingerprint_count = serializers.IntegerField()
     finding_count = serializers.IntegerField()
@@ -95,6 +97,8 @@ class StatementInputSerializer(serializers.Serializer):
 
 
 class QualificationSerializer(serializers.ModelSerializer):
+    evidence_url = serializers.CharField(help_text="URL of the scheme's list, or empty.")
+
     class Meta:
         model = AuditorQualification
         fields = ["id", "scheme", "accrediting_body", "evidence_url", "method", "representative", "verified_by_name",
@@ -103,6 +107,9 @@ class QualificationSerializer(serializers.ModelSerializer):
 
 class AuditorSerializer(serializers.ModelSerializer):
     qualifications = QualificationSerializer(many=True, read_only=True)
+    website = serializers.CharField(help_text="URL, or empty.")
+    contact_name = serializers.CharField(required=False, help_text="Staff only.")
+    contact_email = serializers.CharField(required=False, help_text="Staff only: where verification links go.")
 
     class Meta:
         model = Auditor
