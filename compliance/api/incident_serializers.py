@@ -29,8 +29,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(source="number", read_only=True, help_text="The bug number (Bugzilla's for imported bugs).")
     ca_owner = IncidentOwnerSerializer(allow_null=True)
     tags = serializers.SerializerMethodField()
-    reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reporter = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     open_question_count = serializers.IntegerField(read_only=True)
     comment_count = serializers.IntegerField(read_only=True, help_text="Comments you may see.")
     next_deadline = serializers.SerializerMethodField()
@@ -75,7 +75,7 @@ class IncidentUpdateInput(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     question_id = serializers.SerializerMethodField()
 
     class Meta:
@@ -94,11 +94,11 @@ class CommentInput(serializers.Serializer):
 
 
 class QuestionSerializer(serializers.ModelSerializer):
-    asked_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    asked_user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     asks = serializers.SerializerMethodField()
     is_open = serializers.BooleanField(read_only=True)
     body = serializers.CharField(source="comment.body", read_only=True)
-    asked_by = serializers.CharField(source="comment.author.username", read_only=True, default=None)
+    asked_by = serializers.CharField(source="comment.author.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Question
@@ -122,7 +122,7 @@ class AnswerInput(serializers.Serializer):
 
 
 class ReportVersionSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ReportVersion
