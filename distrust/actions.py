@@ -108,7 +108,8 @@ def _require_not_done(action: DistrustAction, key: str, doing: str) -> None:
 def _incidents(numbers: list[int]):
     from compliance.models import Incident
 
-    found = {i.number: i for i in Incident.objects.filter(number__in=numbers)}
+    # Numbers beyond the column's range cannot exist; asking the database would overflow.
+    found = {i.number: i for i in Incident.objects.filter(number__in=[n for n in numbers if 0 < n < 2**31])}
     unknown = [str(n) for n in numbers if n not in found]
     if unknown:
         raise DomainError(f"No incident numbered {', '.join(unknown)}.", errors={"incidents": ["unknown incident"]})

@@ -18,6 +18,9 @@ from distrust.models import (
 )
 
 
+MAX_NUMBER = 2**31 - 1  # Incident.number is a PositiveIntegerField
+
+
 # --- output ---------------------------------------------------------------------------------
 
 
@@ -118,6 +121,9 @@ class ActionDetailSerializer(ActionListSerializer):
     events = EventSerializer(many=True, read_only=True)
     missing = serializers.SerializerMethodField(help_text="What the open step still needs (staff only).")
     target_count = serializers.SerializerMethodField()
+    # Empty until given, so not declared as URIs.
+    discussion_url = serializers.CharField(read_only=True)
+    blog_url = serializers.CharField(read_only=True)
 
     class Meta(ActionListSerializer.Meta):
         fields = ActionListSerializer.Meta.fields + [
@@ -143,7 +149,7 @@ class ActionDetailSerializer(ActionListSerializer):
 
 class ActionCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
-    incident_numbers = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    incident_numbers = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_NUMBER), required=False, default=list)
     kind = serializers.ChoiceField(choices=DistrustAction.Kind.choices, default=DistrustAction.Kind.FULL)
     purpose_server = serializers.BooleanField(default=True)
     purpose_email = serializers.BooleanField(default=False)
@@ -159,7 +165,7 @@ class ActionCreateSerializer(serializers.Serializer):
 class StepSaveSerializer(serializers.ModelSerializer):
     """A step's fields (send only the ones of that step) and whether to complete it."""
 
-    incident_numbers = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+    incident_numbers = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_NUMBER), required=False,
                                              help_text="report: the incidents' bug numbers.")
     complete = serializers.BooleanField(required=False, default=False, help_text="Complete the step after saving.")
 
