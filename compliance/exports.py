@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 
 from django.http import HttpResponse
-from django.utils import timezone
+from datetime import timezone
 from django.views.decorators.http import require_GET
 
 from accounts import permissions as perm

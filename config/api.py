@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime, timezone as dt_timezone
 
 from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
@@ -41,7 +42,14 @@ class ApiPagination(PageNumberPagination):
                 raise DomainError(
                     f"'{name}' must be a positive integer, not {raw!r}.", errors={name: ["A positive integer."]}
                 )
-        return super().paginate_queryset(queryset, request, view)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            pages = self.page.paginator.num_pages if getattr(self, "page", None) else None
+            raise NotFound(
+                f"Page {request.query_params.get(self.page_query_param)} does not exist"
+                + (f": this list has {pages} page(s)." if pages else ": ask for page 1 first.")
+            ) from None
 
 
 class StrictOrderingFilter(OrderingFilter):
@@ -200,7 +208,8 @@ def add_error_responses(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             statuses = ["400", "401", "403", "429"]
-            if "{" in path:
+            # A detail that does not exist, or a page past the end of a list.
+            if "{" in path or method == "get":
                 statuses.append("404")
             if method in ("post", "put", "patch", "delete"):
                 statuses.append("409")
