@@ -18,12 +18,16 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(autouse=True)
 def _eager_celery_unless_worker(request):
-    """Feature tests run tasks in-process; tests marked `worker` talk to a real worker on Redis."""
+    """Feature tests run tasks in-process; tests marked `worker` talk to a real worker on Redis.
+
+    Both keys are set: `conf.task_always_eager` alone loses to the CELERY_-namespaced key
+    read from Django settings.
+    """
     eager = request.node.get_closest_marker("worker") is None
     previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = eager or previous
+    celery_app.conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
     yield
-    celery_app.conf.task_always_eager = previous
+    celery_app.conf.update(task_always_eager=previous, CELERY_TASK_ALWAYS_EAGER=previous)
 
 
 @pytest.fixture

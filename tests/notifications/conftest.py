@@ -9,22 +9,6 @@ import pytest
 from notif_support import RecordingHandler, free_port  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _eager_unless_worker(request):
-    """Run tasks in-process except in `worker` tests, also when REDIS_URL is set.
-
-    Setting `conf.task_always_eager` alone does not win over the CELERY_-namespaced key read
-    from Django settings, so both are set.
-    """
-    from config.celery import app
-
-    eager = request.node.get_closest_marker("worker") is None
-    previous = app.conf.task_always_eager
-    app.conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
-    yield
-    app.conf.update(task_always_eager=previous, CELERY_TASK_ALWAYS_EAGER=previous)
-
-
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on 127.0.0.1 that records what arrived; Django's SMTP backend points at it."""
