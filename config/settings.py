@@ -215,6 +215,18 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.add_error_responses",
     ],
+    # One stable name per choice set that several apps call "kind", "source" or "state".
+    "ENUM_NAME_OVERRIDES": {
+        "CertificateKindEnum": "compliance.models.registry.Certificate.Kind",
+        "TrustCodeEnum": "compliance.models.registry.RootStoreEntry.Trust",
+        "IncidentSourceEnum": "compliance.models.incidents.Incident.Source",
+        # The incident API's inputs list the same values without labels.
+        "IncidentSourceInputEnum": ["self_reported", "third_party", "audit"],
+        "StatementKindEnum": "audits.models.AuditStatement.Kind",
+        "StatementSourceEnum": "audits.models.AuditStatement.Source",
+        "DistrustKindEnum": "distrust.models.DistrustAction.Kind",
+        "DistrustStateEnum": "distrust.models.DistrustAction.State",
+    },
 }
 
 # REST clients: rate limits ("<count>/<second|minute|hour|day>", empty for none), counted in the

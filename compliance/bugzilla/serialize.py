@@ -32,7 +32,7 @@ HISTORY_FIELD_NAMES = {
     "assignee": "assigned_to",
     "watchers": "cc",
     "security_sensitive": "groups",
-    "question": "flagtypes.name",
+    "needinfo": "flagtypes.name",
 }
 
 
@@ -253,6 +253,8 @@ def history_dict(incident: Incident, events) -> dict:
             "removed": event.old or "",
             "added": event.new or "",
         }
+        if event.field == "needinfo":  # a question asked: Bugzilla records the flag "needinfo?(who)"
+            change["added"] = f"needinfo?({event.new})" if event.new else "needinfo?"
         if entries and entries[-1]["when"] == when and entries[-1]["who"] == who:
             entries[-1]["changes"].append(change)
         else:

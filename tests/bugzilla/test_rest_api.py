@@ -133,6 +133,7 @@ def test_history_lists_changes_with_who_and_when(client, bugs):
     assert entry["id"] == bugs["public_a"].number
     changes = [c for h in entry["history"] for c in h["changes"]]
     assert any(c["field_name"] == "whiteboard" and "Next update" in c["added"] for c in changes)
+    assert any(c["field_name"] == "flagtypes.name" and c["added"] == "needinfo?(Acme Trust)" for c in changes)
     assert all(TIME.match(h["when"]) and h["who"] for h in entry["history"])
     assert client.get(f"/rest/bug/{bugs['secret_b'].number}/history").json()["code"] == 102
 
