@@ -78,15 +78,19 @@ def _run(files, nss_file, connection) -> int:
     from compliance.models import Certificate, IssuerLink
     from compliance.paths import find_paths
     from compliance.selectors.registry import path_details, trust_graph
-    from compliance.x509 import iter_ccadb_pem_csv
+    from compliance.management.commands.import_certificates import collect
 
-    print(f"database              {connection.vendor} ({connection.settings_dict['NAME']})")
+    print(f"database              {connection.vendor} ({connection.settings_dict['NAME']}), "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
     t0 = time.perf_counter()
-    parsed = [c for f in files for c in iter_ccadb_pem_csv(f)]
+    # As import_certificates reads them.
+    items, errors = collect([str(f) for f in files])
+    assert not errors, errors
+    parsed = [c for c, _source in items]
     t_parse = time.perf_counter() - t0
     t1 = time.perf_counter()
-    summary = certificates_import(actor=None, items=[(c, c.source) for c in parsed])
+    summary = certificates_import(actor=None, items=items)
     t_store = time.perf_counter() - t1
     total = t_parse + t_store
     groups = Certificate.objects.values("cross_sign_key").distinct().count()

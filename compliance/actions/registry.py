@@ -54,7 +54,7 @@ def _name_match_key(name_der: bytes) -> str:
     return hashlib.sha256(repr(name_key(name_der)).encode("utf-8")).hexdigest().upper()
 
 
-def _insert_certificates(rows: list[Certificate]) -> dict[str, int]:
+def _insert_certificates(rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert new certificates; returns sha256 -> pk.
 
     On PostgreSQL one multi-row INSERT per page through psycopg2's execute_values: Django's
@@ -64,19 +64,19 @@ def _insert_certificates(rows: list[Certificate]) -> dict[str, int]:
     if not rows:
         return {}
     if connection.vendor != "postgresql":
-        created = Certificate.objects.bulk_create(rows, batch_size=BATCH)
+        created = Certificate.objects.bulk_create([Certificate(**row) for row in rows], batch_size=BATCH)
         if created[0].pk is not None:
             return {c.sha256: c.pk for c in created}
-        return _existing_ids([c.sha256 for c in rows])
+        return _existing_ids([row["sha256"] for row in rows])
     from psycopg2.extras import execute_values
 
     now = timezone.now()
     fields = [f for f in Certificate._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = f"INSERT INTO {connection.ops.quote_name(Certificate._meta.db_table)} ({columns}) VALUES %s RETURNING id, sha256"
-    values = [
-        tuple(now if f.attname == "created_at" else getattr(obj, f.attname) for f in fields) for obj in rows
-    ]
+    names = [f.attname for f in fields]
+    defaults = {"created_at": now, "owner_id": None}
+    values = [tuple(row[n] if n in row else defaults[n] for n in names) for row in rows]
     with connection.cursor() as cursor:
         returned = execute_values(cursor.cursor, sql, values, page_size=BATCH, fetch=True)
     return {sha: pk for pk, sha in returned}
@@ -119,8 +119,8 @@ class ImportSummary:
         )
 
 
-def _certificate_row(p: ParsedCertificate) -> Certificate:
-    return Certificate(
+def _certificate_values(p: ParsedCertificate) -> dict[str, Any]:
+    return dict(
         sha256=p.sha256,
         sha1=p.sha1,
         md5=p.md5,
@@ -177,7 +177,7 @@ def _store_parsed(
     # Candidates are read before the new rows exist, so the lookup returns only older certificates.
     candidates = _link_candidates(new, ids) if new else {}
     for number, chunk in enumerate(_chunks(new, 2000), start=1):
-        ids.update(_insert_certificates([_certificate_row(p) for p in chunk]))
+        ids.update(_insert_certificates([_certificate_values(p) for p in chunk]))
         if progress and len(new) > 2000:
             progress(f"  stored {min(number * 2000, len(new))}/{len(new)} certificates")
     summary.created = len(new)

@@ -192,6 +192,7 @@ class GraphCert:
     subject_der: bytes
     cross_sign_key: str
     label: str = ""
+    spki_der: bytes = b""  # so paths.evaluate can derive cross-sign groups when not given group_of
 
 
 @dataclass
@@ -254,10 +255,10 @@ def trust_graph() -> TrustGraph:
     sha_of: dict[int, str] = {}
     kind_of: dict[int, str] = {}
     rows = Certificate.objects.values_list(
-        "pk", "sha256", "not_before", "issuer_der", "serial_der", "subject_der", "cross_sign_key", "label", "kind"
+        "pk", "sha256", "not_before", "issuer_der", "serial_der", "subject_der", "cross_sign_key", "label", "kind", "spki_der"
     ).order_by()
-    for pk, sha, nb, issuer, serial, subject, group, label, kind in rows:
-        certs[sha] = GraphCert(sha, nb, bytes(issuer), bytes(serial), bytes(subject), group, label)
+    for pk, sha, nb, issuer, serial, subject, group, label, kind, spki in rows:
+        certs[sha] = GraphCert(sha, nb, bytes(issuer), bytes(serial), bytes(subject), group, label, bytes(spki))
         sha_of[pk] = sha
         kind_of[pk] = kind
     parents: dict[str, list[str]] = defaultdict(list)

@@ -251,3 +251,17 @@ def test_paypal_ev_chain_is_exactly_leaf_intermediate_root():
     leaf = Certificate.objects.get(kind="leaf")
     [path] = paths_for(leaf)
     assert [c.kind for c in path] == ["leaf", "intermediate", "root"]
+
+
+def test_trust_graph_works_with_paths_evaluate_directly(pki):
+    """The distrust workflow calls paths.evaluate itself; groups derive from the graph's certs."""
+    from compliance.paths import evaluate
+    from compliance.x509 import cross_sign_key
+
+    graph = trust_graph()
+    leaf = pki["leaf"].parsed()
+    inter = pki["inter"].parsed()
+    assert cross_sign_key(graph.certs[inter.sha256]) == graph.groups[inter.sha256]
+    report = evaluate(leaf.sha256, certs=graph.certs, parents=graph.parents, anchors=graph.anchors,
+                      distrusted=graph.distrusted, purpose="server")  # fmt: skip
+    assert report.trusted and len(report.paths) == 3

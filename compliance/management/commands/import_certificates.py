@@ -22,6 +22,21 @@ def _has_pem_column(path: Path) -> bool:
     return any(c in header for c in ("X.509 Certificate (PEM)", "PEM Info", "PEM", "Certificate PEM"))
 
 
+def _parse_csv(path: Path):
+    try:
+        return path, list(iter_ccadb_pem_csv(path)), None
+    except CertificateError as exc:
+        return path, [], str(exc)
+    except (OSError, UnicodeDecodeError) as exc:
+        return path, [], f"cannot read it ({exc})"
+
+
+def _parse_csvs(paths: list[Path]):
+    # Sequential on purpose: a process pool was slower (pickling every parsed certificate back
+    # costs about what parsing does) on the 2-CPU machine the benchmark ran on.
+    return [_parse_csv(p) for p in paths]
+
+
 def collect(paths: list[str], *, log=None) -> tuple[list, dict[str, list[str]]]:
     """(items for certificates_import, errors by file) for files, folders (recursively) and CCADB CSVs."""
     items: list = []
@@ -42,17 +57,16 @@ def collect(paths: list[str], *, log=None) -> tuple[list, dict[str, list[str]]]:
             files.append(path)
         else:
             errors.setdefault(str(path), []).append("no such file or folder")
+    csvs = [p for p in files if p.suffix.lower() == ".csv"]
+    for path, certs, error in _parse_csvs(csvs):
+        if error:
+            errors.setdefault(str(path), []).append(error)
+            continue
+        items.extend((cert, cert.source) for cert in certs)
+        if log:
+            log(f"  {path}: {len(certs)} certificates")
     for path in files:
         if path.suffix.lower() == ".csv":
-            try:
-                before = len(items)
-                items.extend((cert, cert.source) for cert in iter_ccadb_pem_csv(path))
-                if log:
-                    log(f"  {path}: {len(items) - before} certificates")
-            except CertificateError as exc:
-                errors.setdefault(str(path), []).append(str(exc))
-            except (OSError, UnicodeDecodeError) as exc:
-                errors.setdefault(str(path), []).append(f"cannot read it ({exc})")
             continue
         try:
             items.append((path.read_bytes(), str(path)))
