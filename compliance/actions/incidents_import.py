@@ -105,8 +105,9 @@ def import_bugs(bugs: Any, *, only_matched: bool = False, now: datetime | None =
         incident = existing.get(row["id"])
         if incident is None:
             incident = Incident(
-                number=row["id"], first_disclosed_at=row["_created"], updated_at=now, imported_at=now,
-                source=Incident.Source.THIRD_PARTY, **values,
+                # Bugzilla does not record the source; the model's default (self reported) stands
+                # until staff correct it, and report deadlines are not computed for imported bugs.
+                number=row["id"], first_disclosed_at=row["_created"], updated_at=now, imported_at=now, **values,
             )
             to_create.append(incident)
         else:
