@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.registry.conftest import CERTS
+from tests.registry.registry_data import CERTS
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from compliance import certdata
 from compliance.actions.registry import certificates_import, root_store_entry_add
 from compliance.models import Certificate, RootStoreEntry
 
-from conftest import NSS
+from registry_data import NSS
 
 pytestmark = pytest.mark.django_db
 TRUSTED = RootStoreEntry.Trust.TRUSTED_DELEGATOR

@@ -11,7 +11,7 @@ from compliance import certdata
 from compliance.models import CertdataBlock, Certificate, RegistryEvent, RootStoreEntry
 from compliance.selectors.registry import export_certdata_text
 
-from conftest import NSS
+from registry_data import NSS
 
 NSS_FILES = [
     "certdata_v2.18_2017-11-16.txt",

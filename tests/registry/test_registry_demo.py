@@ -9,7 +9,7 @@ import pytest
 from compliance.models import CAOwner, CertdataBlock, Certificate, RootStoreEntry
 from compliance.selectors.registry import export_certdata_text, paths_for
 
-from conftest import NSS
+from registry_data import NSS
 
 pytestmark = pytest.mark.django_db
 

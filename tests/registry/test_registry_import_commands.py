@@ -12,7 +12,7 @@ from compliance.actions.registry import certificates_import
 from compliance.models import CAOwner, CCADBRecord, Certificate, IssuerLink, RegistryEvent
 from config.errors import DomainError
 
-from conftest import CERTS, REGISTRY
+from registry_data import CERTS, REGISTRY
 
 pytestmark = pytest.mark.django_db
 

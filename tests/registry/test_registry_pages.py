@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from compliance.actions.registry import certificates_import, root_store_entry_add
 from compliance.models import Certificate, RootStoreEntry
 
-from conftest import CERTS
+from registry_data import CERTS
 
 pytestmark = pytest.mark.django_db
 

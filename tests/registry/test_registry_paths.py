@@ -14,7 +14,7 @@ from compliance.models import Certificate, IssuerLink, RootStoreEntry
 from compliance.selectors.registry import cross_signs, path_details, paths_for, trust_graph
 from compliance.x509 import load_any, verify_issued_by
 
-from conftest import CERTS, NSS, REGISTRY
+from registry_data import CERTS, NSS, REGISTRY
 
 LIMBO = sorted((CERTS / "chains" / "limbo_online").glob("*.limbo.json"))
 TRUSTED = RootStoreEntry.Trust.TRUSTED_DELEGATOR
