@@ -94,61 +94,13 @@ def _open_incidents(now: datetime):
     )
 
 
-def _slipped_action_item_at(report, now: datetime, after: datetime | None) -> datetime | None:
-    """Same rule as compliance.selectors.incidents._slipped_action_item_at, on a prefetched report.
-
-    The selector queries the latest full report per incident; the sweep must not (N queries).
-    """
-    from compliance import deadlines as dl
-
-    if report is None:
-        return None
-    slips = []
-    for item in (report.data or {}).get("action_items") or []:
-        if not isinstance(item, dict) or item.get("status") not in ("Ongoing", "Delayed"):
-            continue
-        try:
-            slipped = dl.end_of_day_utc(date.fromisoformat(str(item.get("due_date"))))
-        except (ValueError, dl.DeadlineError):
-            continue
-        if slipped <= now and (after is None or slipped > after):
-            slips.append(slipped)
-    return min(slips) if slips else None
-
-
 def _deadlines_of(incident, now: datetime):
-    """compliance.selectors.incidents.incident_deadlines over prefetched rows (no query)."""
-    from compliance import deadlines as dl
-    from compliance.whiteboard import parse_whiteboard
+    """The incidents selector's deadlines, fed the rows prefetched above (no query per incident)."""
+    from compliance.selectors.incidents import incident_deadlines, whiteboard_of
 
-    board = parse_whiteboard(incident.whiteboard or "", today=now.date())
-    questions = [dl.OpenQuestion(str(q.pk), q.asked_at, q.answered_at, q.promised_date) for q in incident.open_questions]
-    last_update = incident.last_update_at
-    if incident.imported_at is not None:
-        last_update = max(filter(None, [last_update, incident.imported_at]))
-    last_posted = max(filter(None, [last_update, incident.full_report_at, incident.first_response_at]), default=None)
     report = incident.latest_full_reports[0] if incident.latest_full_reports else None
-    changed = max(
-        filter(None, [incident.action_item_changed_at, _slipped_action_item_at(report, now, last_posted)]),
-        default=None,
-    )
-    found = dl.incident_deadlines(
-        became_aware_at=incident.became_aware_at,
-        first_disclosed_at=incident.first_disclosed_at,
-        first_response_at=incident.first_response_at,
-        full_report_at=incident.full_report_at,
-        last_update_at=last_update,
-        whiteboard_next_update=board.next_update,
-        action_item_changed_at=changed,
-        revocation_delay=board.revocation_delay,
-        open_questions=questions,
-        is_open=incident.is_open,
-        now=now,
-    )
-    if incident.imported_at is not None:
-        report_kinds = (dl.DeadlineKind.FIRST_RESPONSE, dl.DeadlineKind.FULL_REPORT)
-        found = [d for d in found if d.kind not in report_kinds or d.met_at is not None]
-    return found, board
+    found = incident_deadlines(incident, now, questions=incident.open_questions, full_report=report)
+    return found, whiteboard_of(incident, now)
 
 
 def incident_deadlines(*, now: datetime) -> list[Finding]:

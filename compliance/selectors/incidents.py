@@ -177,13 +177,16 @@ def whiteboard_of(incident: Incident, now: datetime) -> Whiteboard:
     return parse_whiteboard(incident.whiteboard or "", today=now.date())
 
 
-def _slipped_action_item_at(incident: Incident, now: datetime, after: datetime | None) -> datetime | None:
+def latest_full_report(incident: Incident) -> ReportVersion | None:
+    return incident.report_versions.filter(kind=ReportVersion.Kind.FULL).order_by("-version").first()
+
+
+def _slipped_action_item_at(report: ReportVersion | None, now: datetime, after: datetime | None) -> datetime | None:
     """When an open action item of the latest full report passed its due date (IRG: update within 3 days)."""
-    report = incident.report_versions.filter(kind=ReportVersion.Kind.FULL).order_by("-version").first()
     if report is None:
         return None
     slips = []
-    for item in report.data.get("action_items") or []:
+    for item in (report.data or {}).get("action_items") or []:
         if not isinstance(item, dict) or item.get("status") not in ("Ongoing", "Delayed"):
             continue
         try:
@@ -195,8 +198,16 @@ def _slipped_action_item_at(incident: Incident, now: datetime, after: datetime |
     return min(slips) if slips else None
 
 
-def incident_deadlines(incident: Incident, now: datetime) -> list[dl.Deadline]:
+_FETCH = object()
+
+
+def incident_deadlines(
+    incident: Incident, now: datetime, *, questions=None, full_report: ReportVersion | None | object = _FETCH
+) -> list[dl.Deadline]:
     """Every deadline of `incident` as of `now` (compliance.deadlines does the arithmetic).
+
+    `questions` and `full_report` may be passed in already fetched (the reminders sweep
+    prefetches them for every open incident at once); otherwise they are queried here.
 
     Imported incidents keep their report history in Bugzilla: their first-response and
     full-report deadlines are not computed (unless a report was posted here), and their
@@ -205,14 +216,16 @@ def incident_deadlines(incident: Incident, now: datetime) -> list[dl.Deadline]:
     board = whiteboard_of(incident, now)
     questions = [
         dl.OpenQuestion(str(q.pk), q.asked_at, q.answered_at, q.promised_date if q.closed_at is None else None)
-        for q in incident.questions.all()
+        for q in (incident.questions.all() if questions is None else questions)
     ]
+    if full_report is _FETCH:
+        full_report = latest_full_report(incident)
     last_update = incident.last_update_at
     if incident.imported_at is not None:
         last_update = max(filter(None, [last_update, incident.imported_at]))
     last_posted = max(filter(None, [last_update, incident.full_report_at, incident.first_response_at]), default=None)
     changed = max(
-        filter(None, [incident.action_item_changed_at, _slipped_action_item_at(incident, now, last_posted)]),
+        filter(None, [incident.action_item_changed_at, _slipped_action_item_at(full_report, now, last_posted)]),
         default=None,
     )
     found = dl.incident_deadlines(
