@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from compliance.actions.registry import ccadb_records_import, read_ccadb_records
 from config.errors import DomainError
@@ -26,11 +27,14 @@ class Command(BaseCommand):
         try:
             rows = read_ccadb_records(path)
             self.stdout.write(f"{path}: {len(rows)} rows")
-            summary = ccadb_records_import(actor=None, rows=rows, source=str(path))
-            # The audit columns become auditors and audit statements (audits feature, issue 5).
-            from audits.actions import statements_import_ccadb
+            # One transaction over both halves: a row the audits half refuses must not leave
+            # the registry half stored.
+            with transaction.atomic():
+                summary = ccadb_records_import(actor=None, rows=rows, source=str(path))
+                # The audit columns become auditors and audit statements (audits feature, issue 5).
+                from audits.actions import statements_import_ccadb
 
-            audit_summary = statements_import_ccadb(actor=None, rows=rows)
+                audit_summary = statements_import_ccadb(actor=None, rows=rows)
         except DomainError as exc:
             raise CommandError(exc.message) from None
         for reason in audit_summary.skipped[:20]:
