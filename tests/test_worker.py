@@ -44,3 +44,31 @@ def test_task_runs_on_a_real_worker_over_redis(worker):
     value = result.get(timeout=max(1, deadline - time.monotonic()))
     assert value == "pong"
     assert result.successful()
+
+
+def test_beat_starts_against_redis_with_the_schedule_from_settings(tmp_path):
+    """`celery beat` starts, reads CELERY_BEAT_SCHEDULE and keeps running against the broker.
+
+    It talks to another Redis database than the tests' own, so the tasks it sends are never
+    consumed by a worker started in another test.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(os.environ["REDIS_URL"])
+    own_db = int(parts.path.strip("/") or 0)
+    env = dict(os.environ, REDIS_URL=urlunsplit(parts._replace(path=f"/{(own_db + 1) % 16}")))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info",
+         "--schedule", str(tmp_path / "beat-schedule"), "--max-interval", "1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        time.sleep(8)
+        assert proc.poll() is None, "beat exited early"
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0]
+    assert "beat: Starting..." in output
+    assert "redis://" in output  # the broker it connected to
+    assert "Traceback" not in output
+    assert settings.CELERY_BEAT_SCHEDULE, "the schedule lives in settings"
