@@ -10,7 +10,8 @@ certificate (never re-encoded), and so that certificates that
 malformed policy qualifier, a non-minimal time, ...) still load: the
 CCADB corpus has a few dozen of them.  ``cryptography`` is only used to load
 public keys and to check signatures, and, on request, through
-:meth:`ParsedCertificate.x509`.
+:meth:`ParsedCertificate.x509`.  The DER reader is :mod:`compliance.der`;
+Name parsing and the NSS name text are in :mod:`compliance.x509_names`.
 
 Main entry points
 -----------------
@@ -31,12 +32,23 @@ import binascii
 import csv
 import hashlib
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
+
+from compliance.der import DerError, children, int_from_content, oid_text, read_tlv
+from compliance.x509_names import (  # noqa: F401  (name_key, names_match, nss_name_text: re-exported)
+    _OID_CN,
+    _OID_O,
+    _OID_OU,
+    _name_attribute,
+    _parse_name,
+    name_key,
+    names_match,
+    nss_name_text,
+)
 
 __all__ = [
     "CertificateError",
@@ -71,367 +83,6 @@ class CertificateError(ValueError):
         self.source = source
         self.reason = reason
         super().__init__(f"{source}: {reason}")
-
-
-class _DerError(Exception):
-    """Internal: a DER structure problem, turned into CertificateError."""
-
-
-# ---------------------------------------------------------------------------
-# DER reader
-# ---------------------------------------------------------------------------
-
-def _read_tlv(data: bytes, pos: int, end: int, what: str) -> tuple[int, int, int]:
-    """Read the TLV at ``pos`` (not past ``end``).
-
-    Returns ``(tag, content_start, content_end)``; the whole TLV is
-    ``data[pos:content_end]``.  Only single-byte tags are expected in
-    certificates; multi-byte tags are accepted and returned as the first
-    byte.
-    """
-    if pos >= end:
-        raise _DerError(f"{what}: missing (structure ends early)")
-    if pos + 2 > end:
-        raise _DerError(f"{what}: truncated header")
-    tag = data[pos]
-    p = pos + 1
-    if tag & 0x1F == 0x1F:  # high tag number form
-        while p < end and data[p] & 0x80:
-            p += 1
-        p += 1
-        if p >= end:
-            raise _DerError(f"{what}: truncated tag")
-    first = data[p]
-    p += 1
-    if first < 0x80:
-        length = first
-    elif first == 0x80:
-        raise _DerError(f"{what}: indefinite length is not DER")
-    else:
-        n = first & 0x7F
-        if n > 4:
-            raise _DerError(f"{what}: length of {n} bytes is not plausible")
-        if p + n > end:
-            raise _DerError(f"{what}: truncated length")
-        length = int.from_bytes(data[p:p + n], "big")
-        p += n
-    if p + length > end:
-        raise _DerError(
-            f"{what}: needs {length} bytes but only {end - p} remain"
-        )
-    return tag, p, p + length
-
-
-def _children(data: bytes, start: int, end: int, what: str) -> list[tuple[int, int, int, int]]:
-    """All TLVs between start and end: ``[(tag, tlv_start, content_start, content_end)]``."""
-    out = []
-    pos = start
-    while pos < end:
-        tag, cs, ce = _read_tlv(data, pos, end, what)
-        out.append((tag, pos, cs, ce))
-        pos = ce
-    return out
-
-
-def _oid_text(content: bytes) -> str:
-    if not content:
-        raise _DerError("empty OBJECT IDENTIFIER")
-    arcs: list[int] = []
-    value = 0
-    for b in content:
-        value = (value << 7) | (b & 0x7F)
-        if not b & 0x80:
-            arcs.append(value)
-            value = 0
-    if content[-1] & 0x80:
-        raise _DerError("truncated OBJECT IDENTIFIER")
-    first = arcs[0]
-    head = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
-    return ".".join(str(a) for a in head + arcs[1:])
-
-
-def _int_from_content(content: bytes) -> int:
-    return int.from_bytes(content, "big", signed=True) if content else 0
-
-
-# ---------------------------------------------------------------------------
-# Names
-# ---------------------------------------------------------------------------
-
-# (dotted OID) -> (NSS keyword, NSS maximum value length in bytes), in the
-# order of NSS's name2kinds table (lib/certdb/alg1485.c).  Types not listed
-# print as OID.x.y.z with no length limit.
-_NSS_NAME_KINDS: dict[str, tuple[str, int]] = {
-    "2.5.4.3": ("CN", 640),
-    "2.5.4.8": ("ST", 128),
-    "2.5.4.10": ("O", 128),
-    "2.5.4.11": ("OU", 128),
-    "2.5.4.46": ("dnQualifier", 32767),
-    "2.5.4.6": ("C", 2),
-    "2.5.4.5": ("serialNumber", 64),
-    "2.5.4.7": ("L", 128),
-    "2.5.4.12": ("title", 64),
-    "2.5.4.4": ("SN", 64),
-    "2.5.4.42": ("givenName", 64),
-    "2.5.4.43": ("initials", 64),
-    "2.5.4.44": ("generationQualifier", 64),
-    "0.9.2342.19200300.100.1.25": ("DC", 128),
-    "0.9.2342.19200300.100.1.3": ("MAIL", 256),
-    "0.9.2342.19200300.100.1.1": ("UID", 256),
-    "2.5.4.16": ("postalAddress", 128),
-    "2.5.4.17": ("postalCode", 40),
-    "2.5.4.18": ("postOfficeBox", 40),
-    "2.5.4.51": ("houseIdentifier", 64),
-    "1.2.840.113549.1.9.1": ("E", 128),
-    "2.5.4.9": ("STREET", 128),
-    "2.5.4.65": ("pseudonym", 64),
-    "1.3.6.1.4.1.311.60.2.1.1": ("incorporationLocality", 128),
-    "1.3.6.1.4.1.311.60.2.1.2": ("incorporationState", 128),
-    "1.3.6.1.4.1.311.60.2.1.3": ("incorporationCountry", 2),
-    "2.5.4.15": ("businessCategory", 64),
-    "2.5.4.41": ("name", 64),
-}
-
-_OID_CN = "2.5.4.3"
-_OID_OU = "2.5.4.11"
-_OID_O = "2.5.4.10"
-
-# ASN.1 string tags
-_T_UTF8, _T_NUMERIC, _T_PRINTABLE, _T_T61, _T_IA5 = 0x0C, 0x12, 0x13, 0x14, 0x16
-_T_VISIBLE, _T_UNIVERSAL, _T_BMP = 0x1A, 0x1C, 0x1E
-
-
-@dataclass(frozen=True)
-class _AVA:
-    oid: str
-    oid_der: bytes      # content octets of the OID
-    tag: int            # tag of the value
-    value: bytes        # content octets of the value
-    value_tlv: bytes    # whole value TLV
-
-
-def _parse_name(der: bytes) -> list[list[_AVA]]:
-    """Parse a DER Name (SEQUENCE OF SET OF AttributeTypeAndValue)."""
-    tag, cs, ce = _read_tlv(der, 0, len(der), "Name")
-    if tag != 0x30:
-        raise _DerError("Name is not a SEQUENCE")
-    if ce != len(der):
-        raise _DerError("trailing bytes after Name")
-    rdns: list[list[_AVA]] = []
-    for rtag, _rs, rcs, rce in _children(der, cs, ce, "RelativeDistinguishedName"):
-        if rtag != 0x31:
-            raise _DerError("RelativeDistinguishedName is not a SET")
-        avas = []
-        for atag, _as, acs, ace in _children(der, rcs, rce, "AttributeTypeAndValue"):
-            if atag != 0x30:
-                raise _DerError("AttributeTypeAndValue is not a SEQUENCE")
-            parts = _children(der, acs, ace, "AttributeTypeAndValue")
-            if len(parts) != 2 or parts[0][0] != 0x06:
-                raise _DerError("malformed AttributeTypeAndValue")
-            otag, _os, ocs, oce = parts[0]
-            vtag, vs, vcs, vce = parts[1]
-            oid_der = der[ocs:oce]
-            avas.append(_AVA(_oid_text(oid_der), oid_der, vtag, der[vcs:vce], der[vs:vce]))
-        rdns.append(avas)
-    return rdns
-
-
-def _decode_text(tag: int, value: bytes) -> str | None:
-    """Best-effort Unicode text of a directory string value (None if not a string)."""
-    try:
-        if tag == _T_UTF8:
-            return value.decode("utf-8", errors="replace")
-        if tag in (_T_PRINTABLE, _T_IA5, _T_VISIBLE, _T_NUMERIC, _T_T61):
-            # T61String is treated as ISO-8859-1, as NSS and most software do.
-            return value.decode("latin-1")
-        if tag == _T_BMP:
-            return value.decode("utf-16-be", errors="replace")
-        if tag == _T_UNIVERSAL:
-            return value.decode("utf-32-be", errors="replace")
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return None
-
-
-def _nss_decode_ava_value(tag: int, value: bytes) -> bytes | None:
-    """UTF-8 bytes as NSS's CERT_DecodeAVAValue returns them, or None."""
-    if tag in (_T_IA5, _T_PRINTABLE, _T_UTF8):
-        return value  # no conversion, no validation
-    try:
-        if tag == _T_T61:
-            return value.decode("latin-1").encode("utf-8")
-        if tag == _T_BMP:
-            if len(value) % 2:
-                return None
-            return value.decode("utf-16-be").encode("utf-8")
-        if tag == _T_UNIVERSAL:
-            if len(value) % 4:
-                return None
-            return value.decode("utf-32-be").encode("utf-8")
-    except (UnicodeDecodeError, UnicodeEncodeError, ValueError):
-        return None
-    return None
-
-
-def _nss_oid_string(oid_der: bytes) -> str:
-    """CERT_GetOidString: ``OID.2.5.4.97``."""
-    if len(oid_der) < 2:
-        raise _DerError("OID too short to print")
-    try:
-        return "OID." + _oid_text(oid_der)
-    except _DerError:
-        return "OID.UNSUPPORTED"
-
-
-_OPTIONAL_SPACE = frozenset(b" \r\n")
-_SPECIAL = frozenset(b',="\r\n+<>#;\\')
-
-
-def _nss_needs_quoting(src: bytes) -> bool:
-    needs_quoting = False
-    last = 0
-    for c in src:
-        if c < 0x20 or c == 0x7F or c in (0x22, 0x5C):
-            pass
-        elif c in _SPECIAL:
-            needs_quoting = True
-        elif c in _OPTIONAL_SPACE and last in _OPTIONAL_SPACE:
-            needs_quoting = True
-        last = c
-    if not needs_quoting and src and (src[0] in _OPTIONAL_SPACE or src[-1] in _OPTIONAL_SPACE):
-        needs_quoting = True
-    return needs_quoting
-
-
-def _nss_escape(src: bytes, allow_quote: bool = True) -> bytes:
-    """NSS escapeAndQuote: minimalEscapeAndQuote mode, or minimalEscape
-    when ``allow_quote`` is False."""
-    needs_quoting = allow_quote and _nss_needs_quoting(src)
-    out = bytearray()
-    if needs_quoting:
-        out.append(0x22)
-    for c in src:
-        if c < 0x20 or c == 0x7F:
-            out += b"\\" + b"%02x" % c
-        else:
-            if c in (0x22, 0x5C):
-                out.append(0x5C)
-            out.append(c)
-    if needs_quoting:
-        out.append(0x22)
-    return bytes(out)
-
-
-def _nss_ava_text(ava: _AVA) -> bytes:
-    """AppendAVA in CERT_N2A_READABLE mode."""
-    kind = _NSS_NAME_KINDS.get(ava.oid)
-    if kind is not None:
-        tag_name, max_bytes = kind
-    else:
-        tag_name, max_bytes = _nss_oid_string(ava.oid_der), 32767
-    decoded = _nss_decode_ava_value(ava.tag, ava.value)
-    if decoded is None:
-        # NAME=#hex of the whole value TLV; never quoted.
-        text = ("#" + ava.value_tlv.hex().upper()).encode()
-        if len(text) > max_bytes:
-            text = text[:max_bytes - 3] + b"..."
-        return tag_name.encode() + b"=" + text
-    escaped = _nss_escape(decoded)
-    if len(escaped) <= max_bytes:
-        return tag_name.encode() + b"=" + escaped
-    # Truncation: escape the first max_bytes source bytes, cut the escaped
-    # text at max_bytes, drop trailing UTF-8 continuation bytes, add "...".
-    allow_quote = _nss_needs_quoting(decoded)
-    buf = bytearray(_nss_escape(decoded[:max_bytes], allow_quote)[:max_bytes])
-    while len(buf) > 1 and (buf[-1] & 0xC0) == 0x80:
-        buf.pop()
-    quoted = bool(buf) and buf[0] == 0x22
-    buf += b"..."
-    if quoted:
-        buf.append(0x22)
-    return tag_name.encode() + b"=" + bytes(buf)
-
-
-def _nss_name_bytes(name_der: bytes) -> bytes:
-    rdns = _parse_name(name_der)
-    if not rdns:
-        return b"(empty)"
-    parts = []
-    for rdn in reversed(rdns):
-        parts.append(b"+".join(_nss_ava_text(a) for a in rdn))
-    return b",".join(parts)
-
-
-_PRINTABLE_MAP = bytes(c if 0x20 <= c <= 0x7E else 0x2E for c in range(256))
-
-
-def nss_name_text(name_der: bytes, *, ascii_only: bool = True) -> str:
-    """A DER Name as NSS prints it in certdata.txt comments.
-
-    This is ``CERT_NameToAscii`` (RDNs most specific first, joined by ``,``;
-    multi-valued RDNs joined by ``+``; keywords ``CN``, ``O``, ``OU``,
-    ``E``, ``serialNumber``, ...; unknown types as ``OID.2.5.4.97``; values
-    with special characters double-quoted, ``"`` and ``\\`` backslash-escaped,
-    control characters as ``\\xx``; values longer than NSS's per-type limit
-    cut and ended with ``...``; values that are not PrintableString, IA5,
-    UTF8, T61, BMP or UniversalString as ``#`` + hex of the DER value) as
-    written by ``addbuiltin``, which replaces every byte outside printable
-    ASCII by ``.`` (so ``Raíz`` prints as ``Ra..z``).
-
-    With ``ascii_only=False`` the UTF-8 text is returned instead of the
-    dotted form, for display.
-
-    Raises CertificateError (source ``"name"``) if the bytes are not a Name.
-    """
-    try:
-        raw = _nss_name_bytes(name_der)
-    except _DerError as exc:
-        raise CertificateError("name", f"not a DER Name ({exc})") from None
-    if ascii_only:
-        return raw.translate(_PRINTABLE_MAP).decode("ascii")
-    return raw.decode("utf-8", errors="replace")
-
-
-def _norm_value(ava: _AVA) -> tuple:
-    text = _decode_text(ava.tag, ava.value)
-    if text is None:
-        return ("raw", ava.tag, ava.value)
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return ("str", " ".join(text.split()))
-
-
-def name_key(name_der: bytes) -> tuple:
-    """A hashable key for comparing names as RFC 5280 section 7.1 suggests.
-
-    String values are compared after NFKC normalisation, case folding and
-    whitespace collapsing, whatever string type encodes them; the AVAs of a
-    multi-valued RDN are compared as a set.  Unparseable bytes compare only
-    to identical bytes.
-    """
-    try:
-        rdns = _parse_name(name_der)
-    except _DerError:
-        return ("unparsed", name_der)
-    return tuple(
-        tuple(sorted((a.oid, _norm_value(a)) for a in rdn)) for rdn in rdns
-    )
-
-
-def names_match(a_der: bytes, b_der: bytes) -> bool:
-    """True if two DER names are byte-identical or equal after normalisation."""
-    return a_der == b_der or name_key(a_der) == name_key(b_der)
-
-
-def _name_attribute(rdns: list[list[_AVA]], oid: str) -> str | None:
-    """Text of the last (most specific) attribute of the given type."""
-    found = None
-    for rdn in rdns:
-        for ava in rdn:
-            if ava.oid == oid:
-                text = _decode_text(ava.tag, ava.value)
-                if text is not None:
-                    found = text
-    return found
 
 
 # ---------------------------------------------------------------------------
@@ -495,10 +146,10 @@ _KEY_OIDS = {
 
 def _parse_alg_id(der: bytes, start: int, end: int) -> tuple[str, bytes]:
     """AlgorithmIdentifier content -> (oid, parameters TLV bytes or b'')."""
-    parts = _children(der, start, end, "AlgorithmIdentifier")
+    parts = children(der, start, end, "AlgorithmIdentifier")
     if not parts or parts[0][0] != 0x06:
-        raise _DerError("AlgorithmIdentifier without an OID")
-    oid = _oid_text(der[parts[0][2]:parts[0][3]])
+        raise DerError("AlgorithmIdentifier without an OID")
+    oid = oid_text(der[parts[0][2]:parts[0][3]])
     params = b""
     if len(parts) > 1:
         params = der[parts[1][1]:parts[-1][3]]
@@ -510,46 +161,46 @@ def _parse_pss_params(params: bytes) -> tuple[str, str, int]:
     hash_name, mgf_hash, salt = "sha1", "sha1", 20
     if not params or params == b"\x05\x00":
         return hash_name, mgf_hash, salt
-    tag, cs, ce = _read_tlv(params, 0, len(params), "RSASSA-PSS-params")
+    tag, cs, ce = read_tlv(params, 0, len(params), "RSASSA-PSS-params")
     if tag != 0x30:
-        raise _DerError("RSASSA-PSS-params is not a SEQUENCE")
-    for ftag, _fs, fcs, fce in _children(params, cs, ce, "RSASSA-PSS-params"):
+        raise DerError("RSASSA-PSS-params is not a SEQUENCE")
+    for ftag, _fs, fcs, fce in children(params, cs, ce, "RSASSA-PSS-params"):
         if ftag == 0xA0:
-            t, a, b = _read_tlv(params, fcs, fce, "hashAlgorithm")
+            t, a, b = read_tlv(params, fcs, fce, "hashAlgorithm")
             oid, _ = _parse_alg_id(params, a, b)
             hash_name = _HASH_OIDS.get(oid, oid)
         elif ftag == 0xA1:
-            t, a, b = _read_tlv(params, fcs, fce, "maskGenAlgorithm")
+            t, a, b = read_tlv(params, fcs, fce, "maskGenAlgorithm")
             _oid, mparams = _parse_alg_id(params, a, b)
             if mparams:
-                t2, a2, b2 = _read_tlv(mparams, 0, len(mparams), "MGF1 hash")
+                t2, a2, b2 = read_tlv(mparams, 0, len(mparams), "MGF1 hash")
                 moid, _ = _parse_alg_id(mparams, a2, b2)
                 mgf_hash = _HASH_OIDS.get(moid, moid)
         elif ftag == 0xA2:
-            t, a, b = _read_tlv(params, fcs, fce, "saltLength")
-            salt = _int_from_content(params[a:b])
+            t, a, b = read_tlv(params, fcs, fce, "saltLength")
+            salt = int_from_content(params[a:b])
     return hash_name, mgf_hash, salt
 
 
 def _parse_spki(spki: bytes) -> tuple[str, int, str | None]:
     """SubjectPublicKeyInfo -> (key_type, key_size, curve)."""
-    tag, cs, ce = _read_tlv(spki, 0, len(spki), "SubjectPublicKeyInfo")
-    parts = _children(spki, cs, ce, "SubjectPublicKeyInfo")
+    tag, cs, ce = read_tlv(spki, 0, len(spki), "SubjectPublicKeyInfo")
+    parts = children(spki, cs, ce, "SubjectPublicKeyInfo")
     if len(parts) != 2 or parts[0][0] != 0x30 or parts[1][0] != 0x03:
-        raise _DerError("malformed SubjectPublicKeyInfo")
+        raise DerError("malformed SubjectPublicKeyInfo")
     oid, params = _parse_alg_id(spki, parts[0][2], parts[0][3])
     bits = spki[parts[1][2] + 1:parts[1][3]]  # skip the unused-bits byte
     key_type = _KEY_OIDS.get(oid, oid)
     try:
         if key_type == "RSA":
-            t, a, b = _read_tlv(bits, 0, len(bits), "RSAPublicKey")
-            nt, na, nb = _read_tlv(bits, a, b, "RSA modulus")
+            t, a, b = read_tlv(bits, 0, len(bits), "RSAPublicKey")
+            nt, na, nb = read_tlv(bits, a, b, "RSA modulus")
             return key_type, int.from_bytes(bits[na:nb], "big").bit_length(), None
         if key_type == "EC":
             curve_oid = ""
             if params and params[0] == 0x06:
-                t, a, b = _read_tlv(params, 0, len(params), "curve")
-                curve_oid = _oid_text(params[a:b])
+                t, a, b = read_tlv(params, 0, len(params), "curve")
+                curve_oid = oid_text(params[a:b])
             if curve_oid in _CURVES:
                 name, size = _CURVES[curve_oid]
                 return key_type, size, name
@@ -561,11 +212,11 @@ def _parse_spki(spki: bytes) -> tuple[str, int, str | None]:
             return key_type, 456, None
         if key_type == "DSA":
             if params and params[0] == 0x30:
-                t, a, b = _read_tlv(params, 0, len(params), "Dss-Parms")
-                pt, pa, pb = _read_tlv(params, a, b, "DSA p")
+                t, a, b = read_tlv(params, 0, len(params), "Dss-Parms")
+                pt, pa, pb = read_tlv(params, a, b, "DSA p")
                 return key_type, int.from_bytes(params[pa:pb], "big").bit_length(), None
             return key_type, 0, None
-    except _DerError:
+    except DerError:
         return key_type, 0, None
     return key_type, 0, None
 
@@ -582,22 +233,22 @@ _TIME_RE = re.compile(
 def _parse_time(tag: int, raw: bytes) -> datetime:
     m = _TIME_RE.match(raw)
     if tag not in (0x17, 0x18) or not m:
-        raise _DerError(f"unreadable time {raw!r}")
+        raise DerError(f"unreadable time {raw!r}")
     year_s, mo, d, h, mi, s, frac, tz = m.groups()
     if tag == 0x17:
         if len(year_s) != 2:
-            raise _DerError(f"unreadable UTCTime {raw!r}")
+            raise DerError(f"unreadable UTCTime {raw!r}")
         yy = int(year_s)
         year = 2000 + yy if yy < 50 else 1900 + yy
     else:
         if len(year_s) != 4:
-            raise _DerError(f"unreadable GeneralizedTime {raw!r}")
+            raise DerError(f"unreadable GeneralizedTime {raw!r}")
         year = int(year_s)
     try:
         dt = datetime(year, int(mo), int(d), int(h), int(mi), int(s or b"0"),
                       tzinfo=timezone.utc)
     except ValueError:
-        raise _DerError(f"impossible date {raw!r}") from None
+        raise DerError(f"impossible date {raw!r}") from None
     if frac:
         dt += timedelta(microseconds=int((frac + b"000000")[:6]))
     if tz and tz != b"Z":
@@ -714,47 +365,47 @@ class ParsedCertificate:
 
 def _parse_extensions(der: bytes, start: int, end: int) -> dict[str, tuple[bool, bytes]]:
     """[3] EXPLICIT Extensions content -> {oid: (critical, extnValue content)}."""
-    tag, cs, ce = _read_tlv(der, start, end, "Extensions")
+    tag, cs, ce = read_tlv(der, start, end, "Extensions")
     if tag != 0x30:
-        raise _DerError("Extensions is not a SEQUENCE")
+        raise DerError("Extensions is not a SEQUENCE")
     out: dict[str, tuple[bool, bytes]] = {}
-    for etag, _es, ecs, ece in _children(der, cs, ce, "Extension"):
-        parts = _children(der, ecs, ece, "Extension")
+    for etag, _es, ecs, ece in children(der, cs, ce, "Extension"):
+        parts = children(der, ecs, ece, "Extension")
         if etag != 0x30 or not parts or parts[0][0] != 0x06:
-            raise _DerError("malformed Extension")
-        oid = _oid_text(der[parts[0][2]:parts[0][3]])
+            raise DerError("malformed Extension")
+        oid = oid_text(der[parts[0][2]:parts[0][3]])
         critical = False
         rest = parts[1:]
         if rest and rest[0][0] == 0x01:
             critical = der[rest[0][2]:rest[0][3]] != b"\x00"
             rest = rest[1:]
         if len(rest) != 1 or rest[0][0] != 0x04:
-            raise _DerError(f"extension {oid} has no OCTET STRING value")
+            raise DerError(f"extension {oid} has no OCTET STRING value")
         out.setdefault(oid, (critical, der[rest[0][2]:rest[0][3]]))
     return out
 
 
 def _basic_constraints(value: bytes) -> tuple[bool, int | None]:
-    tag, cs, ce = _read_tlv(value, 0, len(value), "basicConstraints")
+    tag, cs, ce = read_tlv(value, 0, len(value), "basicConstraints")
     is_ca, path_len = False, None
-    for ftag, _fs, fcs, fce in _children(value, cs, ce, "basicConstraints"):
+    for ftag, _fs, fcs, fce in children(value, cs, ce, "basicConstraints"):
         if ftag == 0x01:
             is_ca = value[fcs:fce] != b"\x00"
         elif ftag == 0x02:
-            path_len = _int_from_content(value[fcs:fce])
+            path_len = int_from_content(value[fcs:fce])
     return is_ca, path_len
 
 
 def _aki_keyid(value: bytes) -> str | None:
-    tag, cs, ce = _read_tlv(value, 0, len(value), "authorityKeyIdentifier")
-    for ftag, _fs, fcs, fce in _children(value, cs, ce, "authorityKeyIdentifier"):
+    tag, cs, ce = read_tlv(value, 0, len(value), "authorityKeyIdentifier")
+    for ftag, _fs, fcs, fce in children(value, cs, ce, "authorityKeyIdentifier"):
         if ftag == 0x80:
             return value[fcs:fce].hex().upper()
     return None
 
 
 def _ski(value: bytes) -> str | None:
-    tag, cs, ce = _read_tlv(value, 0, len(value), "subjectKeyIdentifier")
+    tag, cs, ce = read_tlv(value, 0, len(value), "subjectKeyIdentifier")
     if tag != 0x04:
         return None
     return value[cs:ce].hex().upper()
@@ -769,30 +420,30 @@ def _parse_certificate(der: bytes, source: str) -> ParsedCertificate:
             source, f"not a certificate (DER must start with a SEQUENCE, 0x30; got 0x{der[0]:02x})"
         )
     try:
-        _tag, cs, ce = _read_tlv(der, 0, n, "Certificate")
-    except _DerError as exc:
+        _tag, cs, ce = read_tlv(der, 0, n, "Certificate")
+    except DerError as exc:
         raise CertificateError(source, f"truncated DER ({exc}; {n} bytes in input)") from None
     if ce != n:
         raise CertificateError(source, f"{n - ce} trailing bytes after the certificate")
     try:
-        top = _children(der, cs, ce, "Certificate")
+        top = children(der, cs, ce, "Certificate")
         if len(top) != 3 or top[0][0] != 0x30 or top[1][0] != 0x30 or top[2][0] != 0x03:
-            raise _DerError(
+            raise DerError(
                 "expected SEQUENCE { TBSCertificate, AlgorithmIdentifier, BIT STRING }"
             )
         tbs_tag, tbs_s, tbs_cs, tbs_ce = top[0]
-        fields = _children(der, tbs_cs, tbs_ce, "TBSCertificate")
+        fields = children(der, tbs_cs, tbs_ce, "TBSCertificate")
         i = 0
         version = 1
         if fields and fields[0][0] == 0xA0:
-            vt, vcs, vce = _read_tlv(der, fields[0][2], fields[0][3], "version")
-            version = _int_from_content(der[vcs:vce]) + 1
+            vt, vcs, vce = read_tlv(der, fields[0][2], fields[0][3], "version")
+            version = int_from_content(der[vcs:vce]) + 1
             i = 1
         if len(fields) < i + 6:
-            raise _DerError("TBSCertificate has too few fields")
+            raise DerError("TBSCertificate has too few fields")
         s_tag, s_s, s_cs, s_ce = fields[i]
         if s_tag != 0x02:
-            raise _DerError("serialNumber is not an INTEGER")
+            raise DerError("serialNumber is not an INTEGER")
         iss = fields[i + 2]
         val = fields[i + 3]
         sub = fields[i + 4]
@@ -800,10 +451,10 @@ def _parse_certificate(der: bytes, source: str) -> ParsedCertificate:
         for f, what in ((fields[i + 1], "signature"), (iss, "issuer"), (val, "validity"),
                         (sub, "subject"), (spk, "subjectPublicKeyInfo")):
             if f[0] != 0x30:
-                raise _DerError(f"{what} is not a SEQUENCE")
-        times = _children(der, val[2], val[3], "Validity")
+                raise DerError(f"{what} is not a SEQUENCE")
+        times = children(der, val[2], val[3], "Validity")
         if len(times) != 2:
-            raise _DerError("Validity must hold two times")
+            raise DerError("Validity must hold two times")
         not_before = _parse_time(times[0][0], der[times[0][2]:times[0][3]])
         not_after = _parse_time(times[1][0], der[times[1][2]:times[1][3]])
         exts: dict[str, tuple[bool, bytes]] = {}
@@ -813,7 +464,7 @@ def _parse_certificate(der: bytes, source: str) -> ParsedCertificate:
         sig_oid, sig_params = _parse_alg_id(der, top[1][2], top[1][3])
         sig_bits = der[top[2][2]:top[2][3]]
         if not sig_bits:
-            raise _DerError("empty signature BIT STRING")
+            raise DerError("empty signature BIT STRING")
         signature = sig_bits[1:]
 
         serial_der = der[s_s:s_ce]
@@ -830,9 +481,9 @@ def _parse_certificate(der: bytes, source: str) -> ParsedCertificate:
         if scheme == "RSA-PSS":
             try:
                 sig_hash = _parse_pss_params(sig_params)[0]
-            except _DerError:
+            except DerError:
                 sig_hash = None
-    except _DerError as exc:
+    except DerError as exc:
         raise CertificateError(source, f"not a certificate ({exc})") from None
     except CertificateError as exc:
         raise CertificateError(source, exc.reason) from None
@@ -841,17 +492,17 @@ def _parse_certificate(der: bytes, source: str) -> ParsedCertificate:
     try:
         if "2.5.29.19" in exts:
             is_ca, path_length = _basic_constraints(exts["2.5.29.19"][1])
-    except _DerError:
+    except DerError:
         pass
     try:
         if "2.5.29.14" in exts:
             ski = _ski(exts["2.5.29.14"][1])
-    except _DerError:
+    except DerError:
         pass
     try:
         if "2.5.29.35" in exts:
             aki = _aki_keyid(exts["2.5.29.35"][1])
-    except _DerError:
+    except DerError:
         pass
 
     cn = _name_attribute(subject_rdns, _OID_CN)
@@ -866,7 +517,7 @@ def _parse_certificate(der: bytes, source: str) -> ParsedCertificate:
         md5=hashlib.md5(der).hexdigest().upper(),
         spki_der=spki_der,
         spki_sha256=hashlib.sha256(spki_der).hexdigest().upper(),
-        serial=_int_from_content(serial_content),
+        serial=int_from_content(serial_content),
         serial_hex=serial_content.hex().upper(),
         serial_der=serial_der,
         serial_content=serial_content,
@@ -951,9 +602,9 @@ def load_pem(text: str | bytes, *, source: str) -> list[ParsedCertificate]:
         if label == "TRUSTED CERTIFICATE" and der[:1] == b"\x30":
             # OpenSSL appends trust settings after the certificate.
             try:
-                _t, _cs, ce = _read_tlv(der, 0, len(der), "Certificate")
+                _t, _cs, ce = read_tlv(der, 0, len(der), "Certificate")
                 der = der[:ce]
-            except _DerError:
+            except DerError:
                 pass
         certs.append(_parse_certificate(der, where))
     return certs
@@ -1131,7 +782,7 @@ def verify_signature(child: ParsedCertificate, parent: ParsedCertificate) -> boo
             key.verify(sig, tbs, h)
         else:
             return False
-    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError, _DerError):
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError, DerError):
         return False
     return True
 
@@ -1176,8 +827,8 @@ def _serial_content_of(value: Any) -> bytes:
     if isinstance(value, (bytes, bytearray)):
         raw = bytes(value)
         try:
-            tag, cs, ce = _read_tlv(raw, 0, len(raw), "serial")
-        except _DerError as exc:
+            tag, cs, ce = read_tlv(raw, 0, len(raw), "serial")
+        except DerError as exc:
             raise CertificateError("serial", f"not a DER INTEGER ({exc})") from None
         if tag != 0x02 or ce != len(raw):
             raise CertificateError("serial", "not a DER INTEGER")
