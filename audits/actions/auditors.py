@@ -1,0 +1,136 @@
+"""Auditors, their approval, and the qualifications staff verify."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import permissions as perm
+from audits import checks
+from audits.actions._common import _event, _invalid, _label, _user_or_none
+from audits.models import AuditEvent, Auditor, AuditorQualification
+from config.errors import DomainError, NotPermitted, TransitionError
+
+# Decision where the issue is silent (see the issue note):
+# - qualifications are re-verified yearly: next_due = verified_on + 1 year.
+
+
+# --- auditors -------------------------------------------------------------------------------
+
+
+def _auditor_named(name: str, *, actor: Any) -> Auditor:
+    """An auditor a submitter named but staff have not listed yet: created pending, to be qualified by staff."""
+    name = name.strip()[:255]
+    auditor = Auditor.objects.filter(name__iexact=name).first()
+    if auditor is None:
+        auditor = Auditor.objects.create(name=name)
+        _event(AuditEvent.Kind.AUDITOR_CREATED, actor=actor, auditor=auditor,
+               message="Named by a statement's submitter; pending until staff verify its qualifications")
+    return auditor
+
+
+def _require_auditor_manager(actor: Any) -> None:
+    if not perm.can_manage_auditors(actor):
+        raise NotPermitted("Only root program staff maintain auditors.")
+
+
+_AUDITOR_FIELDS = ("name", "location", "website", "contact_name", "contact_email")
+
+
+@transaction.atomic
+def auditor_create(*, actor: Any, name: str, location: str = "", website: str = "", contact_name: str = "",
+                   contact_email: str = "") -> Auditor:
+    _require_auditor_manager(actor)
+    name = name.strip()
+    if not name:
+        raise _invalid("name", "The audit firm's name is required.")
+    if Auditor.objects.filter(name__iexact=name).exists():
+        raise _invalid("name", f"An auditor named {name!r} exists already.")
+    auditor = Auditor.objects.create(name=name, location=location, website=website, contact_name=contact_name,
+                                     contact_email=contact_email)
+    _event(AuditEvent.Kind.AUDITOR_CREATED, actor=actor, auditor=auditor,
+           new={f: getattr(auditor, f) for f in _AUDITOR_FIELDS})
+    return auditor
+
+
+@transaction.atomic
+def auditor_update(*, actor: Any, auditor: Auditor, **values: str) -> Auditor:
+    _require_auditor_manager(actor)
+    unknown = set(values) - set(_AUDITOR_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown auditor fields: {', '.join(sorted(unknown))}.")
+    auditor = Auditor.objects.select_for_update().get(pk=auditor.pk)
+    if "name" in values:
+        values["name"] = values["name"].strip()
+        if not values["name"]:
+            raise _invalid("name", "The audit firm's name is required.")
+        if Auditor.objects.filter(name__iexact=values["name"]).exclude(pk=auditor.pk).exists():
+            raise _invalid("name", f"An auditor named {values['name']!r} exists already.")
+    old = {f: getattr(auditor, f) for f in values if getattr(auditor, f) != values[f]}
+    for f, v in values.items():
+        setattr(auditor, f, v)
+    auditor.save()
+    if old:
+        _event(AuditEvent.Kind.AUDITOR_CHANGED, actor=actor, auditor=auditor, old=old,
+               new={f: values[f] for f in old})
+    return auditor
+
+
+@transaction.atomic
+def auditor_set_approval(*, actor: Any, auditor: Auditor, approval: str, reason: str,
+                         today: date | None = None) -> Auditor:
+    """Approve only with a verified qualification that is not overdue; every change gives its reason."""
+    _require_auditor_manager(actor)
+    today = today or timezone.localdate()
+    if approval not in Auditor.Approval.values:
+        raise _invalid("approval", f"Approval {approval!r} is not one of {', '.join(Auditor.Approval.values)}.")
+    if not reason.strip():
+        raise _invalid("reason", "Give the reason for the decision.")
+    auditor = Auditor.objects.select_for_update().get(pk=auditor.pk)
+    if approval == auditor.approval:
+        raise TransitionError(f"{auditor} is already {auditor.get_approval_display().lower()}.")
+    if approval == Auditor.Approval.APPROVED and not auditor.qualifications.filter(next_due__gte=today).exists():
+        raise TransitionError(
+            f"{auditor} has no verified qualification that is current; record one before approving."
+        )
+    old = auditor.approval
+    auditor.approval = approval
+    auditor.save(update_fields=["approval", "updated_at"])
+    _event(AuditEvent.Kind.APPROVAL_CHANGED, actor=actor, auditor=auditor, message=reason.strip(),
+           old={"approval": old}, new={"approval": approval})
+    return auditor
+
+
+@transaction.atomic
+def qualification_record(
+    *, actor: Any, auditor: Auditor, scheme: str, method: str, verified_on: date, accrediting_body: str = "",
+    evidence_url: str = "", representative: str = "", notes: str = "", today: date | None = None,
+) -> AuditorQualification:
+    """Record how staff verified an accreditation; it must be verified again a year later."""
+    _require_auditor_manager(actor)
+    today = today or timezone.localdate()
+    if scheme not in AuditorQualification.Scheme.values:
+        raise _invalid("scheme", f"Scheme {scheme!r} is not one of {', '.join(AuditorQualification.Scheme.values)}.")
+    if method not in AuditorQualification.Method.values:
+        raise _invalid("method", f"Method {method!r} is not one of {', '.join(AuditorQualification.Method.values)}.")
+    if method == AuditorQualification.Method.LISTED and not evidence_url:
+        raise _invalid("evidence_url", "Give the URL of the scheme's list that names the auditor.")
+    if method == AuditorQualification.Method.REPRESENTATIVE and not representative.strip():
+        raise _invalid("representative", "Name the representative of the accrediting organization who confirmed.")
+    if scheme == AuditorQualification.Scheme.ETSI and not accrediting_body.strip():
+        raise _invalid("accrediting_body", "Name the national accreditation body that accredited the auditor.")
+    if verified_on is None or verified_on > today:
+        raise _invalid("verified_on", "The verification date is required and cannot be in the future.")
+    q = AuditorQualification.objects.create(
+        auditor=auditor, scheme=scheme, method=method, verified_on=verified_on,
+        next_due=checks.add_one_year(verified_on), accrediting_body=accrediting_body.strip(),
+        evidence_url=evidence_url, representative=representative.strip(), notes=notes,
+        verified_by=_user_or_none(actor), verified_by_name=_label(actor),
+    )
+    _event(AuditEvent.Kind.QUALIFICATION_VERIFIED, actor=actor, auditor=auditor,
+           message=f"{q.get_scheme_display()}: {q.get_method_display()}",
+           new={"qualification": q.pk, "verified_on": str(verified_on), "next_due": str(q.next_due)})
+    return q

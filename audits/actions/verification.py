@@ -1,0 +1,157 @@
+"""Verification by the auditor: e-mailed signed links, their answers, and answers staff record."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import permissions as perm
+from audits.actions._common import _event, _invalid
+from audits.actions.findings import _file_incident_if_qualified
+from audits.models import AuditEvent, AuditStatement, VerificationRequest
+from config.errors import DomainError, NotPermitted, TransitionError
+
+# Decision where the issue is silent (see the issue note):
+# - a verification link lives 30 days; every link of a statement stops working once any is answered.
+VERIFICATION_LINK_LIFETIME = timedelta(days=30)
+VERIFICATION_SALT = "audits.verification-link"
+
+
+# --- verification by the auditor --------------------------------------------------------
+
+
+class VerificationLinkError(DomainError):
+    """A verification link that cannot be used; the message tells the auditor why."""
+
+
+def _nonce_hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def verification_token(request: VerificationRequest, nonce: str) -> str:
+    return signing.dumps({"r": request.pk, "s": request.statement_id, "n": nonce}, salt=VERIFICATION_SALT)
+
+
+def _request_verification(statement: AuditStatement, *, actor: Any, now: datetime) -> VerificationRequest:
+    from audits import emails
+
+    auditor = statement.auditor
+    nonce = secrets.token_urlsafe(24)
+    request = VerificationRequest.objects.create(
+        statement=statement, nonce_hash=_nonce_hash(nonce), sent_to=auditor.contact_email,
+        created_at=now, expires_at=now + VERIFICATION_LINK_LIFETIME,
+    )
+    AuditStatement.objects.filter(pk=statement.pk).update(
+        verification_requests_sent=statement.verification_requests_sent + 1, verification_last_sent_at=now
+    )
+    statement.verification_requests_sent += 1
+    statement.verification_last_sent_at = now
+    _event(AuditEvent.Kind.VERIFICATION_REQUESTED, actor=actor, statement=statement,
+           message=f"Link sent to the auditor's verification contact; it expires {request.expires_at:%Y-%m-%d %H:%M} UTC.",
+           new={"request": request.pk, "expires_at": request.expires_at.isoformat()})
+    token = verification_token(request, nonce)
+    transaction.on_commit(lambda: emails.send_verification_request(request.pk, token))
+    return request
+
+
+@transaction.atomic
+def statement_request_verification(*, actor: Any, statement: AuditStatement) -> VerificationRequest:
+    """E-mail the auditor a fresh link. Staff, or Rootwatch itself (actor None: the reminders job)."""
+    if actor is not None and not perm.can_manage_auditors(actor):
+        raise NotPermitted("Only root program staff send verification requests.")
+    statement = AuditStatement.objects.select_for_update(of=("self",)).select_related("auditor").get(pk=statement.pk)
+    if statement.verification != AuditStatement.Verification.PENDING:
+        raise TransitionError(f"The statement is {statement.get_verification_display().lower()}; nothing to verify.")
+    if statement.auditor is None or not statement.auditor.contact_email:
+        raise DomainError("The auditor has no verification contact e-mail; add one on the auditor's page first.")
+    return _request_verification(statement, actor=actor, now=timezone.now())
+
+
+def verification_request_for_token(token: str, *, now: datetime | None = None) -> VerificationRequest:
+    """The request a link stands for, or VerificationLinkError saying why the link cannot be used."""
+    now = now or timezone.now()
+    try:
+        # max_age is checked against the signature's own timestamp; expires_at below is the same rule
+        # kept in the database, so a link's lifetime can be shown and shortened there.
+        data = signing.loads(token, salt=VERIFICATION_SALT, max_age=VERIFICATION_LINK_LIFETIME)
+    except signing.SignatureExpired:
+        raise VerificationLinkError(
+            "This verification link has expired. Ask root program staff for a new one.") from None
+    except signing.BadSignature:
+        raise VerificationLinkError(
+            "This verification link is not valid: it was altered or copied incompletely.") from None
+    try:
+        request = VerificationRequest.objects.select_related("statement__ca_owner", "statement__auditor").get(
+            pk=data["r"], statement_id=data["s"]
+        )
+    except (VerificationRequest.DoesNotExist, KeyError, TypeError):
+        raise VerificationLinkError("This verification link does not match any statement.") from None
+    if not secrets.compare_digest(request.nonce_hash, _nonce_hash(str(data.get("n", "")))):
+        raise VerificationLinkError("This verification link is not valid: it was altered or copied incompletely.")
+    if request.used_at is not None:
+        raise VerificationLinkError(f"This verification link was already used on {request.used_at:%Y-%m-%d %H:%M} UTC.")
+    if now >= request.expires_at:
+        raise VerificationLinkError("This verification link has expired. Ask root program staff for a new one.")
+    if request.statement.verification != AuditStatement.Verification.PENDING:
+        raise VerificationLinkError("This statement has already been answered; the link no longer works.")
+    return request
+
+
+@transaction.atomic
+def statement_answer_verification(*, token: str, confirmed: bool, name: str, note: str = "") -> AuditStatement:
+    """The auditor's answer through the e-mailed link: no account, the signed link is the credential."""
+    name = (name or "").strip()
+    if not name:
+        raise _invalid("name", "Give your name, so the answer can be attributed.")
+    request = verification_request_for_token(token)
+    now = timezone.now()
+    # Compare-and-set: of two simultaneous submissions of one link, only one changes the row.
+    if not VerificationRequest.objects.filter(pk=request.pk, used_at=None).update(
+        used_at=now, answer="confirmed" if confirmed else "denied", answered_by_name=name[:255], note=note
+    ):
+        raise VerificationLinkError("This verification link was already used.")
+    statement = AuditStatement.objects.select_for_update().get(pk=request.statement_id)
+    if statement.verification != AuditStatement.Verification.PENDING:
+        raise VerificationLinkError("This statement has already been answered; the link no longer works.")
+    label = f"{name} (auditor, via the link sent to {request.sent_to})"
+    _conclude(statement, confirmed=confirmed, actor=None, actor_label=label, note=note, now=now)
+    return statement
+
+
+@transaction.atomic
+def statement_set_verification(*, actor: Any, statement: AuditStatement, confirmed: bool, note: str) -> AuditStatement:
+    """Staff record an answer the auditor gave another way (phone, signed letter); the note says how."""
+    if not perm.can_manage_auditors(actor):
+        raise NotPermitted("Only root program staff record the auditor's answer.")
+    if not note.strip():
+        raise _invalid("note", "Say how the auditor answered (e.g. 'confirmed by phone with J. Smith').")
+    statement = AuditStatement.objects.select_for_update().get(pk=statement.pk)
+    if statement.verification != AuditStatement.Verification.PENDING:
+        raise TransitionError(f"The statement is already {statement.get_verification_display().lower()}.")
+    _conclude(statement, confirmed=confirmed, actor=actor, actor_label=None, note=note.strip(), now=timezone.now())
+    return statement
+
+
+def _conclude(statement: AuditStatement, *, confirmed: bool, actor, actor_label, note: str, now: datetime) -> None:
+    old = {"verification": statement.verification, "is_public": statement.is_public}
+    statement.verification = (
+        AuditStatement.Verification.CONFIRMED if confirmed else AuditStatement.Verification.DENIED
+    )
+    # A denied statement stays visible to staff and the CA only: it is evidence, not an audit.
+    statement.is_public = confirmed
+    statement.verified_at = now
+    statement.unverified_since = None
+    statement.save(update_fields=["verification", "is_public", "verified_at", "unverified_since", "updated_at"])
+    _event(
+        AuditEvent.Kind.VERIFICATION_CONFIRMED if confirmed else AuditEvent.Kind.VERIFICATION_DENIED,
+        actor=actor, actor_label=actor_label, statement=statement, message=note, old=old,
+        new={"verification": statement.verification, "is_public": statement.is_public},
+    )
+    if confirmed:
+        _file_incident_if_qualified(statement, actor=actor)
