@@ -13,7 +13,7 @@ DEMO_USERS = [
 
 
 def load(stdout) -> None:
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     for username, password, email, staff, owner_names in DEMO_USERS:
         user, created = User.objects.get_or_create(username=username, defaults={"email": email, "is_staff": staff})

@@ -11,7 +11,7 @@ class User(AbstractUser):
 
     email = models.EmailField("e-mail address", unique=True)
     represented_owners = models.ManyToManyField(
-        "compliance.CAOwner",
+        "registry.CAOwner",
         blank=True,
         related_name="representatives",
         help_text="CA owners this person files reports and statements for.",

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts import permissions as perm
 from audits import actions, selectors
-from audits.criteria import FAMILIES
+from audits.domain.criteria import FAMILIES
 from audits.models import Auditor, AuditStatement
 from audits.serializers import (
     AuditorInputSerializer,
@@ -62,7 +62,7 @@ class StatementListCreate(generics.GenericAPIView):
         responses={201: StatementDetailSerializer},
     )
     def post(self, request):
-        from compliance.models import CAOwner
+        from registry.models import CAOwner
 
         if not request.user.is_authenticated:
             raise NotPermitted("Sign in (or use an API key) to submit audit statements.")
@@ -140,7 +140,7 @@ class CAAuditFindings(APIView):
         responses=CAAuditFindingsSerializer,
     )
     def get(self, request, pk: int):
-        from compliance.models import CAOwner
+        from registry.models import CAOwner
 
         owner = get_object_or_404(CAOwner, pk=pk)
         today = timezone.localdate()

@@ -17,7 +17,7 @@ def load(stdout) -> None:
     from accounts.models import User
     from audits import actions
     from audits.models import Auditor, AuditStatement
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     staff = User.objects.filter(is_staff=True, is_active=True).order_by("pk").first()
     if staff is None:

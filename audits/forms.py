@@ -11,7 +11,7 @@ from audits.actions import (
     fingerprints_from_text,
     validate_pdf,
 )
-from audits.criteria import extract_fingerprints
+from audits.domain.criteria import extract_fingerprints
 from audits.models import Auditor, AuditorQualification, AuditStatement
 
 DATE = forms.DateInput(attrs={"type": "date"})

@@ -131,7 +131,7 @@ class AuditStatement(models.Model):
 
     LEGITIMATE = (Verification.FROM_AUDITOR, Verification.CONFIRMED)
 
-    ca_owner = models.ForeignKey("compliance.CAOwner", on_delete=models.PROTECT, related_name="audit_statements")
+    ca_owner = models.ForeignKey("registry.CAOwner", on_delete=models.PROTECT, related_name="audit_statements")
     auditor = models.ForeignKey(Auditor, null=True, blank=True, on_delete=models.PROTECT, related_name="statements")
     source = models.CharField(max_length=10, choices=Source.choices)
     # False while a CA-provided statement waits for its auditor's confirmation: only staff and that CA see it.
@@ -182,7 +182,7 @@ class AuditStatement(models.Model):
 
 
 class StatementCriterion(models.Model):
-    """A criterion the statement reports against: a key of audits.criteria.CRITERIA, its version, policies."""
+    """A criterion the statement reports against: a key of audits.domain.criteria.CRITERIA, its version, policies."""
 
     statement = models.ForeignKey(AuditStatement, on_delete=models.CASCADE, related_name="criteria")
     key = models.CharField(max_length=60)
@@ -204,7 +204,7 @@ class StatementCertificate(models.Model):
     statement = models.ForeignKey(AuditStatement, on_delete=models.CASCADE, related_name="fingerprints")
     sha256 = models.CharField(max_length=64, db_index=True)  # uppercase hex, no colons
     certificate = models.ForeignKey(
-        "compliance.Certificate", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_scopes"
+        "registry.Certificate", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_scopes"
     )
 
     class Meta:

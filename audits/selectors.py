@@ -16,8 +16,8 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts import permissions as perm
-from audits import checks
-from audits.criteria import FAMILIES, AuditError
+from audits.domain import checks
+from audits.domain.criteria import FAMILIES, AuditError
 from audits.models import (
     AuditEvent,
     Auditor,
@@ -119,7 +119,7 @@ def trusted_certificates(*, ca_owner_id: int, now=None) -> list[checks.CertInSco
     coverage; an intermediate needs what its trusted ancestors need. Fixed query count:
     owner's certificates, one query per chain level (at most 6), root store entries.
     """
-    from compliance.models import Certificate, IssuerLink, RootStoreEntry
+    from registry.models import Certificate, IssuerLink, RootStoreEntry
 
     now = now or timezone.now()
     certs = list(
@@ -427,7 +427,7 @@ def ca_audit_report(*, user: Any, ca_owner, today: date | None = None) -> CAAudi
 
 def ca_owners_with_audits(*, user: Any):
     """The audits index: CA owners with how many statements the viewer can see and the latest period end."""
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     vis = perm.statement_visibility_q(user)
     owners_q = Q(audit_statements__isnull=False)

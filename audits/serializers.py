@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from audits.criteria import CRITERIA
+from audits.domain.criteria import CRITERIA
 from audits.models import Auditor, AuditorQualification, AuditStatement, StatementFinding
 
 

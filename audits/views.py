@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions as perm
 from audits import actions, selectors
-from audits.criteria import FAMILIES
+from audits.domain.criteria import FAMILIES
 from audits.forms import (
     ApprovalForm,
     AuditorAnswerForm,
@@ -74,7 +74,7 @@ def index(request):
 
 
 def ca_audits(request, pk: int):
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     owner = get_object_or_404(CAOwner, pk=pk)
     report = selectors.ca_audit_report(user=request.user, ca_owner=owner)
@@ -89,7 +89,7 @@ def ca_audits(request, pk: int):
 
 
 def statement_new(request, pk: int):
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     if (response := _login_required(request)) is not None:
         return response
@@ -167,7 +167,7 @@ def statement_edit(request, pk: int):
 
 
 def _criterion_line(c) -> str:
-    from audits.criteria import CRITERIA
+    from audits.domain.criteria import CRITERIA
 
     label = CRITERIA[c.key].label if c.key in CRITERIA else c.key
     if c.policies and "(" in label:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from compliance.paths import compute_links, cross_sign_groups, find_paths, parents_map  # noqa: E402
-from compliance.x509 import is_self_signed, iter_ccadb_pem_csv  # noqa: E402
+from pki.paths import compute_links, cross_sign_groups, find_paths, parents_map  # noqa: E402
+from pki.x509 import is_self_signed, iter_ccadb_pem_csv  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

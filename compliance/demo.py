@@ -1,54 +1,73 @@
-"""Registry demo data for `load_demo`: NSS's real root store (v2.86), each root's CA owner from
-CCADB, and the real site chains of x509-limbo (so certificate pages show paths). Safe to run again."""
+"""Demo incidents for `load_demo`: the real Bugzilla compliance bugs of the demo's CA owners, plus
+a few worked examples with comments, a question, reports and an assessment. Safe to run again."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
+from datetime import timedelta
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
-CERTDATA = FIXTURES / "nss" / "certdata_v2.86_2026-04-09.txt"
-OWNERS_CSV = FIXTURES / "registry" / "ccadb_IncludedCACertificateReportForMSFTCSV_2025-10.csv"
-CHAINS = FIXTURES / "certs" / "chains" / "limbo_online"
-CROSS_SIGNED = FIXTURES / "registry" / "starfield_g5_cross_signed.pem"
+from django.conf import settings
+from django.utils import timezone
+
+DUMP = Path(settings.BASE_DIR) / "tests" / "fixtures" / "incidents" / "ca_compliance_bugs_2014-2026.json"
+DEMO_MARK = "(demo)"
 
 
 def load(stdout) -> None:
-    from compliance.actions.registry import certdata_import, certificates_import
-    from compliance.models import CAOwner, CertdataImport, Certificate
+    from accounts.models import User
+    from compliance.actions import incidents as act
+    from compliance.actions.incidents_import import import_bugs
+    from registry.models import CAOwner
+    from compliance.models import Incident
 
-    if not CERTDATA.exists():
-        stdout.write(f"  skipped: {CERTDATA} is missing")
+    if DUMP.exists():
+        result = import_bugs(json.loads(DUMP.read_text(encoding="utf-8")), only_matched=True)
+        stdout.write(f"  Bugzilla bugs: {result.created} new, {result.updated} kept up to date "
+                     f"(matched to the {CAOwner.objects.count()} demo CA owners)")
+    if Incident.objects.filter(title__endswith=DEMO_MARK).exists():
+        stdout.write("  worked examples (kept)")
         return
-    text = CERTDATA.read_bytes()
-    if CertdataImport.objects.filter(text_sha256=hashlib.sha256(text).hexdigest()).exists():
-        stdout.write(f"  root store: {CERTDATA.name} already imported (kept)")
-    else:
-        summary = certdata_import(actor=None, text=text, source=f"NSS {CERTDATA.name}")
-        stdout.write(f"  root store: {summary}")
+    owner = CAOwner.objects.filter(representatives__username="carep").first() or CAOwner.objects.first()
+    staff = User.objects.filter(username="staff").first()
+    rep = User.objects.filter(username="carep").first()
+    reviewer = User.objects.filter(username="reviewer").first()
+    if owner is None or staff is None:
+        stdout.write("  worked examples skipped (no CA owner or staff user)")
+        return
+    rep = rep or staff
+    reviewer = reviewer or staff
 
-    owner_of: dict[str, str] = {}
-    with OWNERS_CSV.open(newline="", encoding="utf-8-sig") as fh:
-        for row in csv.DictReader(fh):
-            owner_of[row["SHA-256 Fingerprint"].strip().upper()] = row["CA Owner"].strip()
-    owners = {o.name: o for o in CAOwner.objects.all()}
-    assigned = 0
-    for cert in Certificate.objects.filter(owner__isnull=True, sha256__in=list(owner_of)).only("pk", "sha256"):
-        name = owner_of[cert.sha256]
-        if name not in owners:
-            owners[name] = CAOwner.objects.create(name=name)
-        Certificate.objects.filter(pk=cert.pk).update(owner=owners[name])
-        assigned += 1
-    stdout.write(f"  CA owners: {len(owners)} ({assigned} roots given their CCADB owner)")
+    third = act.incident_create(
+        actor=reviewer, ca_owner=owner, title=f"TLS certificates with an underscore in a dNSName {DEMO_MARK}",
+        description="crt.sh shows certificates issued last week with `_` in a dNSName, which TLS BR 7.1.4.2 forbids.\n\n"
+                    "Example: https://crt.sh/?id=1",
+        source="third_party", became_aware_at=timezone.now() - timedelta(hours=30),
+    )
+    act.incident_update(actor=staff, incident=third, status="ASSIGNED",
+                        whiteboard="[ca-compliance] [dv-misissuance]", assignee=rep)
+    act.comment_create(actor=rep, incident=third, body="Acknowledged; we are investigating and will post a preliminary report.")
+    act.question_ask(actor=reviewer, incident=third, body="How many certificates are affected, and were they all revoked within 5 days?")
+    act.report_post(actor=rep, incident=third, kind="preliminary", data={
+        "incident_description": "Certificates were issued with an underscore in a dNSName.",
+        "relevant_policies": "TLS BR v2.0.2 section 7.1.4.2",
+        "source_of_disclosure": "Third Party Reported",
+    })
 
-    items = []
-    for path in sorted(CHAINS.glob("*.limbo.json")):
-        case = json.loads(path.read_text())
-        items.append((case["peer_certificate"].encode(), f"{path.name}: peer"))
-        items += [(pem.encode(), f"{path.name}: intermediate") for pem in case["untrusted_intermediates"]]
-    if CROSS_SIGNED.exists():
-        items.append((CROSS_SIGNED.read_bytes(), CROSS_SIGNED.name))
-    summary = certificates_import(actor=None, items=items)
-    stdout.write(f"  real site chains: {summary}")
+    delay = act.incident_create(
+        actor=rep, ca_owner=owner, title=f"Delayed revocation of mis-issued certificates {DEMO_MARK}",
+        description="Some subscribers asked for more time to replace certificates that must be revoked within 5 days.",
+        whiteboard="[ca-compliance] [leaf-revocation-delay]",
+    )
+    act.incident_update(actor=staff, incident=delay, whiteboard="[ca-compliance] [leaf-revocation-delay]")
+    act.assessment_save(actor=staff, incident=delay, cert_type="tls", count=25, enumerable=True,
+                        considerations={"ca_behavior.noticed_error_timely": {"answer": "yes", "note": "Self-reported."}},
+                        notes="Watch the 3-day updates.")
+
+    secret = act.incident_create(
+        actor=rep, ca_owner=owner, title=f"Possible key compromise of an issuing CA {DEMO_MARK}",
+        description="Security-sensitive until staff make it public.", security_sensitive=True,
+    )
+    act.comment_create(actor=staff, incident=secret, body="Staff note: coordinate with the CA before disclosure.", is_private=True)
+    stdout.write("  worked examples: bugs "
+                 + ", ".join(str(i.number) for i in (third, delay, secret)) + " (one security-sensitive)")

@@ -1,7 +1,7 @@
 """CSV export of the incident list exactly as filtered on the page.
 
-It reads the page's own filter form (compliance.forms_incidents.IncidentFilterForm) and
-selector (compliance.selectors.incidents.incident_list), so `/incidents/export.csv?<query>`
+It reads the page's own filter form (compliance.forms.IncidentFilterForm) and
+selector (compliance.selectors.incident_list), so `/incidents/export.csv?<query>`
 holds the rows `/incidents/?<query>` lists, and nothing its reader may not see. Cells that a
 spreadsheet would run as a formula (=, +, -, @) are prefixed with an apostrophe.
 """
@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET
 
 from accounts import permissions as perm
 from compliance.feeds import InvalidKey, feed_user
-from compliance.forms_incidents import IncidentFilterForm
-from compliance.selectors import incidents as sel
+from compliance.forms import IncidentFilterForm
+from compliance import selectors as sel
 
 COLUMNS = [
     "number", "title", "ca_owner", "status", "resolution", "security_sensitive", "whiteboard", "tags",

@@ -1,6 +1,6 @@
 """Atom feeds: all incidents, one CA's, one tag's, and one incident's comments.
 
-Same permissions as the pages (compliance.selectors.incidents through accounts.permissions):
+Same permissions as the pages (compliance.selectors through accounts.permissions):
 a security-sensitive incident or a private comment appears only to those who may see it.
 Feed readers rarely keep a session, so a feed also accepts `Authorization: Token <key>`; an
 unknown or revoked key is a 401, not a silently public feed.
@@ -18,8 +18,9 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 
 from accounts.api_keys import api_key_authenticate, token_from_authorization
-from compliance.models import CAOwner, Incident
-from compliance.selectors import incidents as sel
+from registry.models import CAOwner
+from compliance.models import Incident
+from compliance import selectors as sel
 
 FEED_LENGTH = 50
 

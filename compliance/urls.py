@@ -1,10 +1,25 @@
-"""Pages of the compliance app: the CA registry and incidents each keep their own URL module."""
+"""Incident pages (namespace `compliance`)."""
 
-from django.urls import include, path
+from django.urls import path
+
+from compliance import views
 
 app_name = "compliance"
 
 urlpatterns = [
-    path("", include("compliance.urls_registry")),
-    path("", include("compliance.urls_incidents")),
+    path("incidents/", views.incident_list, name="incident_list"),
+    path("incidents/new/", views.incident_create, name="incident_create"),
+    path("incidents/<int:number>/", views.incident_detail, name="incident_detail"),
+    path("incidents/<int:number>/comment/", views.incident_comment, name="incident_comment"),
+    path("incidents/<int:number>/questions/<int:question_id>/answer/", views.question_answer,
+         name="incident_question_answer"),
+    path("incidents/<int:number>/watch/", views.incident_watch, name="incident_watch"),
+    path("incidents/<int:number>/reports/<str:kind>/", views.incident_report, name="incident_report"),
+    path("incidents/<int:number>/reports/<str:kind>/versions/", views.incident_report_versions,
+         name="incident_report_versions"),
+    path("incidents/<int:number>/triage/", views.incident_triage, name="incident_triage"),
+    path("incidents/<int:number>/relations/", views.incident_relation, name="incident_relation"),
+    path("incidents/<int:number>/assessment/", views.incident_assessment, name="incident_assessment"),
+    path("incidents/<int:number>/decisions/", views.incident_decision, name="incident_decision"),
+    path("incidents/<int:number>/history/", views.incident_history, name="incident_history"),
 ]

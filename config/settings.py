@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
+    "registry",
     "compliance",
     "audits",
     "distrust",
@@ -151,6 +152,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "default"},
+    "registry.tasks.*": {"queue": "default"},
     "compliance.tasks.*": {"queue": "default"},
     "audits.tasks.*": {"queue": "default"},
     "distrust.tasks.*": {"queue": "default"},
@@ -217,9 +219,9 @@ SPECTACULAR_SETTINGS = {
     ],
     # One stable name per choice set that several apps call "kind", "source" or "state".
     "ENUM_NAME_OVERRIDES": {
-        "CertificateKindEnum": "compliance.models.registry.Certificate.Kind",
-        "TrustCodeEnum": "compliance.models.registry.RootStoreEntry.Trust",
-        "IncidentSourceEnum": "compliance.models.incidents.Incident.Source",
+        "CertificateKindEnum": "registry.models.Certificate.Kind",
+        "TrustCodeEnum": "registry.models.RootStoreEntry.Trust",
+        "IncidentSourceEnum": "compliance.models.Incident.Source",
         # The incident API's inputs list the same values without labels.
         "IncidentSourceInputEnum": ["self_reported", "third_party", "audit"],
         "StatementKindEnum": "audits.models.AuditStatement.Kind",

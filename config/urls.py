@@ -8,6 +8,7 @@ from compliance.bugzilla import views as bugzilla_views
 from config import views
 
 api_v1 = [
+    path("", include("registry.api_urls")),
     path("", include("compliance.api_urls")),
     path("", include("audits.api_urls")),
     path("", include("distrust.api_urls")),
@@ -27,7 +28,8 @@ urlpatterns = [
     path("rest/", include("compliance.bugzilla.urls")),
     path("rest", bugzilla_views.not_found),
     # Atom feeds and CSV exports (before the incident pages, so /incidents/export.csv is ours).
-    path("", include("compliance.urls_feeds")),
+    path("", include("compliance.feed_urls")),
+    path("", include("registry.urls")),
     path("", include("compliance.urls")),
     path("audits/", include("audits.urls")),
     path("distrust/", include("distrust.urls")),

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions
-from compliance.x509 import CertificateError, kind as cert_kind, load_any, nss_name_text
+from pki.x509 import CertificateError, kind as cert_kind, load_any, nss_name_text
 from config.errors import DomainError, NotPermitted, TransitionError
 from distrust import artifacts, selectors, workflow
 from distrust.models import (
@@ -34,7 +34,7 @@ from distrust.models import (
     TestRun,
     UsageFigure,
 )
-from distrust.onecrl import OneCRLError, OneCRLRecord, parse_collection, parse_record, record_id
+from pki.onecrl import OneCRLError, OneCRLRecord, parse_collection, parse_record, record_id
 
 Status = DistrustStep.Status
 
@@ -324,7 +324,7 @@ def parse_issuer(text: str) -> bytes:
     if not data:
         raise DomainError("Issuer is neither base64 nor hex of a DER Name.", errors={"issuer": ["not base64 or hex"]})
     try:
-        from distrust.onecrl import _check_name
+        from pki.onecrl import _check_name
 
         _check_name(data, what="issuer", where="issuer")
         text_name = nss_name_text(data)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from compliance import certdata
-from compliance.paths import AnchorTrust
-from compliance.x509 import ParsedCertificate, load_der
+from pki import certdata
+from pki.paths import AnchorTrust
+from pki.x509 import ParsedCertificate, load_der
 from config.errors import DomainError
-from distrust import onecrl, selectors
+from pki import onecrl
+from distrust import selectors
 from distrust.models import Artifact, ClosureItem, DistrustAction, TestCertificate
 
 Kind = DistrustAction.Kind
@@ -193,7 +194,7 @@ def certdata_diff(action: DistrustAction) -> str:
 
 def chain_counts(action: DistrustAction, graph: Any = None) -> dict[str, int]:
     """How many registry certificates chain up through the targets (issuer links, transitively)."""
-    from compliance.models import Certificate
+    from registry.models import Certificate
 
     graph = graph or selectors.trust_graph()
     starts = {t.certificate.sha256 for t in action.targets.select_related("certificate") if t.certificate is not None}
@@ -204,7 +205,7 @@ def chain_counts(action: DistrustAction, graph: Any = None) -> dict[str, int]:
 
 def closure_candidates(action: DistrustAction, graph: Any) -> list[tuple[Any, Any]]:
     """(certificate, target) pairs: same subject and key as a target, another issuer, reaching a trusted root."""
-    from compliance.models import Certificate
+    from registry.models import Certificate
 
     targets = [t for t in action.targets.select_related("certificate") if t.certificate is not None]
     target_ids = {t.certificate_id for t in targets}
@@ -225,9 +226,9 @@ def reaches_trusted_root(graph: Any, sha: str, purposes: tuple[str, ...]) -> boo
 
 def _with_test_certificates(graph: Any, tests: list[TestCertificate]) -> None:
     """Put test certificates the registry lacks into the graph, linked to the registry issuers that signed them."""
-    from compliance.models import Certificate
-    from compliance.selectors.registry import GraphCert
-    from compliance.x509 import cross_sign_key, verify_issued_by
+    from registry.models import Certificate
+    from registry.selectors import GraphCert
+    from pki.x509 import cross_sign_key, verify_issued_by
 
     for t in tests:
         if t.sha256 in graph.certs:

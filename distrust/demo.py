@@ -14,7 +14,7 @@ DEMO_MARK = "(demo)"
 
 def _pick(owner_id):
     """An intermediate of the owner that reaches a trusted root for websites, and a leaf under it if any."""
-    from compliance.models import Certificate
+    from registry.models import Certificate
     from distrust import artifacts, selectors
 
     graph = selectors.trust_graph()

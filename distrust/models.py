@@ -173,7 +173,7 @@ class DistrustTarget(models.Model):
     """One certificate to distrust: a registry certificate, or an issuer + serial alone."""
 
     action = models.ForeignKey(DistrustAction, on_delete=models.CASCADE, related_name="targets")
-    certificate = models.ForeignKey("compliance.Certificate", null=True, blank=True, on_delete=models.PROTECT,
+    certificate = models.ForeignKey("registry.Certificate", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="distrust_targets")
     issuer_der = models.BinaryField()
     serial_der = models.BinaryField()  # the whole DER INTEGER (NSS's CKA_SERIAL_NUMBER)
@@ -192,7 +192,7 @@ class DistrustTarget(models.Model):
 class UsageFigure(models.Model):
     action = models.ForeignKey(DistrustAction, on_delete=models.CASCADE, related_name="usage_figures")
     root = models.CharField(max_length=255, help_text="Root label or SHA-256 fingerprint.")
-    certificate = models.ForeignKey("compliance.Certificate", null=True, blank=True, on_delete=models.SET_NULL,
+    certificate = models.ForeignKey("registry.Certificate", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     metric = models.CharField(max_length=200)
     value = models.DecimalField(max_digits=20, decimal_places=6)
@@ -215,7 +215,7 @@ class ClosureItem(models.Model):
         WAIVED = "waived", "Waived"
 
     action = models.ForeignKey(DistrustAction, on_delete=models.CASCADE, related_name="closure_items")
-    certificate = models.ForeignKey("compliance.Certificate", on_delete=models.PROTECT, related_name="+")
+    certificate = models.ForeignKey("registry.Certificate", on_delete=models.PROTECT, related_name="+")
     target = models.ForeignKey(DistrustTarget, null=True, on_delete=models.CASCADE, related_name="closure_items")
     decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
     reason = models.TextField(blank=True)
@@ -260,7 +260,7 @@ class TestCertificate(models.Model):
     __test__ = False  # not a pytest class
 
     action = models.ForeignKey(DistrustAction, on_delete=models.CASCADE, related_name="test_certificates")
-    certificate = models.ForeignKey("compliance.Certificate", null=True, blank=True, on_delete=models.PROTECT,
+    certificate = models.ForeignKey("registry.Certificate", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     der = models.BinaryField()  # kept for certificates not in the registry
     sha256 = models.CharField(max_length=64)

@@ -25,15 +25,15 @@ def action_for(user: Any, pk: int) -> DistrustAction | None:
 
 def certificate_by_fingerprint(sha256: str):
     """The registry certificate with this SHA-256 (any case, colons allowed), or None."""
-    from compliance.selectors import registry
+    from registry import selectors as registry
 
     return registry.certificate_by_fingerprint(sha256)
 
 
 def certificate_by_issuer_serial(issuer_der: bytes, serial_hex: str):
     """The registry certificate with this issuer Name (exact DER) and serial content hex, or None."""
-    from compliance.models import Certificate
-    from compliance.models.registry import der_key
+    from registry.models import Certificate
+    from registry.models import der_key
 
     return Certificate.objects.filter(issuer_key=der_key(issuer_der), serial_hex=serial_hex.upper()).first()
 
@@ -67,8 +67,8 @@ def serial_der_from_content(content: bytes) -> bytes:
 
 
 def trust_graph():
-    """compliance.selectors.registry.TrustGraph: certs, parents, anchors, groups, distrusted."""
-    from compliance.selectors import registry
+    """registry.selectors.TrustGraph: certs, parents, anchors, groups, distrusted."""
+    from registry import selectors as registry
 
     return registry.trust_graph()
 
@@ -92,14 +92,14 @@ def descendants(graph: Any, starts: set[str]) -> set[str]:
 
 def current_certdata_text() -> str:
     """The registry's certdata.txt as it stands (the base of the diff attached to the NSS bug)."""
-    from compliance.selectors import registry
+    from registry import selectors as registry
 
     return registry.export_certdata_text()
 
 
 def incident_prefill(incident: Any) -> dict[str, Any]:
     """Initial values of a new action started from an incident: its classification's immediate minimum response."""
-    from compliance.responses import RESPONSES, Problem
+    from compliance.domain.responses import RESPONSES, Problem
 
     data: dict[str, Any] = {
         "title": f"Distrust: {incident.title}",
@@ -137,8 +137,8 @@ def _has_assessment(incident: Any) -> bool:
 
 
 def onecrl_collection_json() -> str:
-    """The whole managed OneCRL collection, as remote-settings JSON (distrust.onecrl's serialization)."""
-    from distrust.onecrl import OneCRLDetails, OneCRLRecord, serialize_collection
+    """The whole managed OneCRL collection, as remote-settings JSON (pki.onecrl's serialization)."""
+    from pki.onecrl import OneCRLDetails, OneCRLRecord, serialize_collection
 
     def blob(value):
         return bytes(value) if value is not None else None

@@ -4,7 +4,7 @@ A finder reads one source (incidents, audit statements, auditor qualifications, 
 actions) as of `now` and returns Findings: a deadline with its subject and who should hear
 of it, not yet resolved to users (actions.sweep_run resolves every finding's audience in a
 few queries for all of them at once). The deadline arithmetic itself stays in the pure
-modules: compliance.deadlines (incidents) and audits.checks (statements).
+modules: compliance.domain.deadlines (incidents) and audits.domain.checks (statements).
 
 Finders import their source models inside the function, so an app that is missing or
 half-built breaks only its own finder: the sweep records the error and runs the others.
@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from notifications.models import Kind, SubjectType
 
 # Seed/issue numbers where the pure modules have none.
-QUESTION_UNANSWERED_AFTER = timedelta(days=7)  # = compliance.deadlines.QUESTION_WITHIN
+QUESTION_UNANSWERED_AFTER = timedelta(days=7)  # = compliance.domain.deadlines.QUESTION_WITHIN
 STATEMENT_DUE_SOON_DAYS = 30
 VERIFICATION_FOLLOW_UP_EVERY = timedelta(days=7)
 VERIFICATION_MAX_FOLLOW_UPS = 3  # after the first request; then staff are told
@@ -96,7 +96,7 @@ def _open_incidents(now: datetime):
 
 def _deadlines_of(incident, now: datetime):
     """The incidents selector's deadlines, fed the rows prefetched above (no query per incident)."""
-    from compliance.selectors.incidents import incident_deadlines, whiteboard_of
+    from compliance.selectors import incident_deadlines, whiteboard_of
 
     report = incident.latest_full_reports[0] if incident.latest_full_reports else None
     found = incident_deadlines(incident, now, questions=incident.open_questions, full_report=report)
@@ -106,7 +106,7 @@ def _deadlines_of(incident, now: datetime):
 def incident_deadlines(*, now: datetime) -> list[Finding]:
     """First response, full report and next update due within 24 hours or overdue; missed
     revocation-delay updates; questions unanswered for 7 days (or past the promised date)."""
-    from compliance import deadlines as dl
+    from compliance.domain import deadlines as dl
 
     found: list[Finding] = []
     for incident in _open_incidents(now):
@@ -183,11 +183,11 @@ def statements_due(*, now: datetime) -> list[Finding]:
     """Per included CA owner and audit family, the next statement: due within 30 days, or overdue.
 
     The next statement is due 92 days after the end of the period following the latest one
-    received (audits.checks: add_one_year(period_end) + STATEMENT_DUE_DAYS). One query.
+    received (audits.domain.checks: add_one_year(period_end) + STATEMENT_DUE_DAYS). One query.
     """
-    from audits.checks import STATEMENT_DUE_DAYS, add_one_year
+    from audits.domain.checks import STATEMENT_DUE_DAYS, add_one_year
     from audits.models import AuditStatement
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     today = now.astimezone(UTC).date()
     rows = (

@@ -13,7 +13,7 @@ class WatchCAForm(forms.Form):
     ca_owner = forms.ModelChoiceField(label="Watch a CA owner", queryset=None, empty_label="Choose a CA owner")
 
     def __init__(self, *args, **kwargs):
-        from compliance.models import CAOwner
+        from registry.models import CAOwner
 
         super().__init__(*args, **kwargs)
         self.fields["ca_owner"].queryset = CAOwner.objects.order_by("name")

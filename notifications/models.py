@@ -154,7 +154,7 @@ class Watch(models.Model):
     """A user follows a CA owner (all its incidents) or one incident: they get its reminders too."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
-    ca_owner = models.ForeignKey("compliance.CAOwner", null=True, blank=True, on_delete=models.CASCADE, related_name="watches")
+    ca_owner = models.ForeignKey("registry.CAOwner", null=True, blank=True, on_delete=models.CASCADE, related_name="watches")
     incident = models.ForeignKey("compliance.Incident", null=True, blank=True, on_delete=models.CASCADE, related_name="watches")
     created_at = models.DateTimeField(auto_now_add=True)
 

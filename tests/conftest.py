@@ -32,14 +32,14 @@ def _eager_celery_unless_worker(request):
 
 @pytest.fixture
 def owner_a(db):
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     return CAOwner.objects.create(name="Acme Trust", ccadb_id="A000001", country="US")
 
 
 @pytest.fixture
 def owner_b(db):
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     return CAOwner.objects.create(name="Borealis PKI", ccadb_id="A000002", country="FI")
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions as perm
-from audits import checks
+from audits.domain import checks
 from audits.actions._common import _event, _invalid, _label, _user_or_none
 from audits.models import AuditEvent, Auditor, AuditorQualification
 from config.errors import DomainError, NotPermitted, TransitionError

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import permissions as perm
 from audits.actions._common import _event, _invalid
 from audits.actions.inputs import CriterionInput, _validate_dates
-from audits.criteria import (
+from audits.domain.criteria import (
     CCADB_AUDIT_COLUMN_FAMILIES,
     CRITERIA,
     AuditError,
@@ -59,7 +59,7 @@ def statements_import_ccadb(*, actor: Any, rows: list[dict], today: date | None 
     (audit letter validation), so imported statements count as from the auditor. Statements that
     fail validation are skipped with the reason; re-importing adds, never duplicates.
     """
-    from compliance.models import CAOwner, Certificate
+    from registry.models import CAOwner, Certificate
 
     if actor is not None and not perm.can_edit_registry(actor):
         raise NotPermitted("Only root program staff import CCADB records.")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from audits import checks
+from audits.domain import checks
 from audits.actions._common import _event
 from audits.models import AuditEvent, AuditStatement, StatementFinding
 

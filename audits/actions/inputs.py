@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from audits.actions._common import _invalid
-from audits.criteria import CRITERIA, ETSI_POLICY_FAMILIES, AuditError, parse_criteria
+from audits.domain.criteria import CRITERIA, ETSI_POLICY_FAMILIES, AuditError, parse_criteria
 from audits.models import AuditStatement, StatementFinding
 from config.errors import DomainError
 

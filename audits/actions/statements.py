@@ -24,7 +24,7 @@ from audits.actions.inputs import (
     validate_pdf,
 )
 from audits.actions.verification import _request_verification
-from audits.criteria import CRITERIA
+from audits.domain.criteria import CRITERIA
 from audits.models import (
     AuditEvent,
     Auditor,
@@ -46,7 +46,7 @@ def _set_criteria(statement: AuditStatement, criteria: Sequence[CriterionInput])
 
 
 def _set_fingerprints(statement: AuditStatement, fingerprints: Sequence[str]) -> None:
-    from compliance.models import Certificate
+    from registry.models import Certificate
 
     wanted = set(fingerprints)
     statement.fingerprints.exclude(sha256__in=wanted).delete()

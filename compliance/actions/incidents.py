@@ -18,12 +18,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts import permissions as perm
-from compliance import markdown, reports
-from compliance import responses as resp
+from compliance.domain import markdown, reports
+from compliance.domain import responses as resp
 from compliance.models import (
     AffectedCertificate,
     Assessment,
-    CAOwner,
     Comment,
     Decision,
     Incident,
@@ -33,8 +32,9 @@ from compliance.models import (
     Question,
     ReportVersion,
 )
-from compliance.selectors import incidents as sel
-from compliance.whiteboard import parse_whiteboard
+from registry.models import CAOwner
+from compliance import selectors as sel
+from compliance.domain.whiteboard import parse_whiteboard
 from config.errors import DomainError, NotPermitted, TransitionError
 
 UNSET: Any = object()
@@ -493,13 +493,13 @@ def report_preview(*, kind: str, data: dict) -> tuple[reports.CleanReport, str]:
 
 def _link_certificates(fingerprints: list[str]) -> dict[str, Any]:
     try:
-        from compliance.selectors.registry import certificates_by_fingerprints  # type: ignore[attr-defined]
+        from registry.selectors import certificates_by_fingerprints  # type: ignore[attr-defined]
     except ImportError:
         certificates_by_fingerprints = None
     if certificates_by_fingerprints is not None:
         found = certificates_by_fingerprints(fingerprints)
         return found if isinstance(found, dict) else {c.sha256: c for c in found}
-    from compliance.models import Certificate
+    from registry.models import Certificate
 
     return {c.sha256: c for c in Certificate.objects.filter(sha256__in=fingerprints).only("pk", "sha256")}
 

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from compliance.models import CAOwner, Incident, IncidentEvent, IncidentTag
-from compliance.whiteboard import parse_whiteboard
+from registry.models import CAOwner
+from compliance.models import Incident, IncidentEvent, IncidentTag
+from compliance.domain.whiteboard import parse_whiteboard
 
 FIELDS = ("title", "status", "resolution", "whiteboard", "created_at", "ca_owner_id", "next_update")
 

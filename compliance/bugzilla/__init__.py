@@ -5,7 +5,7 @@ Incidents appear as bugs of product "CA Program": component "CA Certificate Comp
 names, integer ids, the time format (2024-05-01T12:00:00Z) and the error body
 ({"error": true, "code": N, "message": ...}) with its HTTP statuses follow Bugzilla 5.0's
 REST API (Bugzilla/WebService/Constants.pm). Visibility comes from accounts.permissions
-through compliance.selectors.incidents; nothing here decides who sees what.
+through compliance.selectors; nothing here decides who sees what.
 
 Users appear by their user name ("login"), never by e-mail address: Bugzilla shows logins as
 e-mail addresses, but Rootwatch does not publish its users' addresses.

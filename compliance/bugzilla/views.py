@@ -1,6 +1,6 @@
 """The /rest/ endpoints. Each is a plain function of (request, user, ...) returning a dict; the
 `endpoint` decorator does what every one shares: GET only, who is asking, rate limits, and
-Bugzilla's error body. Reads go through compliance.selectors.incidents and accounts.permissions.
+Bugzilla's error body. Reads go through compliance.selectors and accounts.permissions.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from compliance.bugzilla import (
     serialize,
 )
 from compliance.models import Comment, Incident
-from compliance.selectors import incidents as selectors
+from compliance import selectors
 
 
 def error_response(error: BugzillaError) -> JsonResponse:

@@ -74,8 +74,8 @@ def trusted_root(db):
     """trusted_root(owner, name) -> Certificate: a generated root, in the root store, trusted for websites."""
     import certgen
 
-    from compliance.actions.registry import certificates_import
-    from compliance.models import Certificate, RootStoreEntry
+    from registry.actions import certificates_import
+    from registry.models import Certificate, RootStoreEntry
 
     def make(owner, name="Acme Root R1", *, server=True, email=False):
         issued = certgen.root(name)

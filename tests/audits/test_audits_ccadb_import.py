@@ -40,7 +40,7 @@ def audit(prefix, url, kind, stated, start, end) -> dict:
 
 @pytest.fixture
 def rows():
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     CAOwner.objects.create(name="Internet Security Research Group")
     header, quovadis = header_and_real_row()

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from audits import actions, selectors
-from audits.checks import SERIOUS_QUALIFICATIONS_ACTION, SERIOUS_QUALIFICATIONS_CONSIDER
+from audits.domain.checks import SERIOUS_QUALIFICATIONS_ACTION, SERIOUS_QUALIFICATIONS_CONSIDER
 from audits.models import AuditEvent, StatementFinding
 
 from audit_helpers import ISRG_X1, TODAY
@@ -99,7 +99,7 @@ def test_trusted_root_not_listed_by_the_current_statement_is_uncovered(owner_a, 
 def test_intermediate_chaining_to_a_trusted_root_needs_coverage_too(owner_a, staff, make_statement, trusted_root):
     import certgen
 
-    from compliance.actions.registry import certificates_import
+    from registry.actions import certificates_import
 
     root = trusted_root(owner_a)
     inter = certgen.intermediate("Acme Issuing CA 1", root.issued)

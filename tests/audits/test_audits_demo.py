@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_loads_once_and_skips_absent_owners(staff, rep_a):
-    from compliance.models import CAOwner
+    from registry.models import CAOwner
 
     owner = CAOwner.objects.create(name="DigiCert")
     rep_a.represented_owners.add(owner)

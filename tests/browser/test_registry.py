@@ -10,8 +10,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.django_db(transaction=True)
 def test_staff_upload_then_search_by_fingerprint_and_see_the_path(page, sign_in, staff, owner_a):
-    from compliance.actions.registry import root_store_entry_add
-    from compliance.models import Certificate, RootStoreEntry
+    from registry.actions import root_store_entry_add
+    from registry.models import Certificate, RootStoreEntry
 
     sign_in("staff", PASSWORD)
     page.goto("/certificates/upload/")
@@ -51,7 +51,7 @@ def test_upload_errors_are_listed_per_file(page, sign_in, staff, tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_owner_page_is_readable_on_a_phone(browser, live_server, owner_a):
-    from compliance.actions.registry import certificates_import
+    from registry.actions import certificates_import
 
     certificates_import(actor=None, items=[(p.read_bytes(), p.name) for p in sorted((CERTS / "chains" / "paypal_ev_nss").iterdir())], owner=owner_a)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 740})

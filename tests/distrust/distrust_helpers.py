@@ -35,8 +35,8 @@ class Scenario:
 
 
 def build_registry(*, with_cross_sign: bool = True, leaf_not_before: datetime | None = None) -> Scenario:
-    from compliance.actions.registry import certificates_import, root_store_entry_add
-    from compliance.models import Certificate, RootStoreEntry
+    from registry.actions import certificates_import, root_store_entry_add
+    from registry.models import Certificate, RootStoreEntry
 
     root1 = certgen.root("Distrust Test Root One")
     root2 = certgen.root("Distrust Test Root Two")

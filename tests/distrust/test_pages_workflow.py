@@ -157,7 +157,7 @@ def test_list_page_runs_a_fixed_number_of_queries(staff, client_for, make_action
 def test_a_target_already_in_onecrl_is_shown_as_blocked_and_gets_no_new_record(staff, client_for, scenario,
                                                                               make_action):
     from distrust import actions
-    from distrust.onecrl import record_for
+    from pki.onecrl import record_for
     from distrust_helpers import advance
 
     inter = scenario.certs["inter"]

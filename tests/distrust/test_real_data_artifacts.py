@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from compliance import certdata
+from pki import certdata
 from config.errors import DomainError
 from distrust import actions
 from distrust_helpers import FIXTURES, USAGE_CSV, decide_data
@@ -33,14 +33,14 @@ def to_implement(staff, action, **decide):
 
 
 def import_certdata(path):
-    from compliance.actions.registry import certdata_import
+    from registry.actions import certdata_import
 
     certdata_import(actor=None, text=path.read_text(encoding="utf-8"), source=path.name)
 
 
 @pytest.mark.django_db
 def test_onecrl_records_of_the_317_revoked_intermediates_match_their_real_kinto_json(staff, make_action):
-    from compliance.actions.registry import certificates_import
+    from registry.actions import certificates_import
 
     dirs = sorted(p for p in REVOKED.iterdir() if p.is_dir())
     assert len(dirs) == 317
@@ -66,14 +66,14 @@ def test_onecrl_records_of_the_317_revoked_intermediates_match_their_real_kinto_
 
 @pytest.mark.django_db
 def test_nss_trust_objects_of_the_19_v2_18_distrusts_match_certdata_byte_for_byte(staff, make_action):
-    from compliance.actions.registry import certificates_import
+    from registry.actions import certificates_import
 
     import_certdata(NSS / "certdata_v2.86_2026-04-09.txt")  # today's root store, without these entries
     paths = sorted(DISTRUSTED_V2_18.glob("*.der"))
     assert len(paths) == 19
     certificates_import(actor=None, items=[(p.read_bytes(), p.name) for p in paths])
     action = make_action(kind="full")
-    from compliance.x509 import load_der
+    from pki.x509 import load_der
 
     parsed = [load_der(p.read_bytes(), source=p.name) for p in paths]
     for cert in parsed:
@@ -97,7 +97,7 @@ def test_nss_trust_objects_of_the_19_v2_18_distrusts_match_certdata_byte_for_byt
 
 @pytest.mark.django_db
 def test_distrust_after_on_top_of_v2_54_writes_entrust_as_v2_86_does(staff, make_action):
-    from compliance.models import RootStoreEntry
+    from registry.models import RootStoreEntry
 
     import_certdata(NSS / "certdata_v2.54_2022-03-23.txt")
     entry = RootStoreEntry.objects.select_related("certificate").get(label="Entrust Root Certification Authority")

@@ -8,7 +8,7 @@ that folder on ``sys.path``; tests elsewhere can add it the same way).
     inter = certgen.intermediate("Issuing CA", root1)
     inter_x = certgen.cross_sign(inter, root2)      # same subject + key, other issuer
     leaf = certgen.leaf("www.example.test", inter)
-    parsed = leaf.parsed()                           # compliance.x509.ParsedCertificate
+    parsed = leaf.parsed()                           # pki.x509.ParsedCertificate
 
 Every function returns an :class:`Issued` (certificate, private key, DER,
 PEM).  Keys are EC P-256 by default (fast); pass ``key=certgen.new_key("rsa")``
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from compliance.x509 import ParsedCertificate, load_der
+from pki.x509 import ParsedCertificate, load_der
 
 NOT_BEFORE = datetime(2024, 1, 1, tzinfo=timezone.utc)
 NOT_AFTER = datetime(2034, 1, 1, tzinfo=timezone.utc)
@@ -59,7 +59,7 @@ class Issued:
         return self.cert.subject
 
     def parsed(self, source: str | None = None) -> ParsedCertificate:
-        """The certificate as :class:`compliance.x509.ParsedCertificate`."""
+        """The certificate as :class:`pki.x509.ParsedCertificate`."""
         return load_der(self.der, source=source or self.cert.subject.rfc4514_string())
 
 

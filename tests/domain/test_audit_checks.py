@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from audits.checks import (
+from audits.domain.checks import (
     NUMEROUS_QUALIFICATIONS,
     SERIOUS_QUALIFICATIONS_ACTION,
     SERIOUS_QUALIFICATIONS_CONSIDER,
@@ -26,7 +26,7 @@ from audits.checks import (
     uncovered_certificate,
     validate_statement,
 )
-from audits.criteria import (
+from audits.domain.criteria import (
     CRITERIA,
     FAMILIES,
     ccadb_audit_headers,

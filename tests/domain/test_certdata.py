@@ -12,9 +12,9 @@ from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from compliance import certdata
-from compliance.certdata import CertdataError
-from compliance.x509 import load_der
+from pki import certdata
+from pki.certdata import CertdataError
+from pki.x509 import load_der
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NSS = FIXTURES / "nss"

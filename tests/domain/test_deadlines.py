@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from compliance.deadlines import (
+from compliance.domain.deadlines import (
     Deadline,
     DeadlineError,
     DeadlineKind,

@@ -13,7 +13,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from distrust.onecrl import (
+from pki.onecrl import (
     OneCRLError,
     OneCRLRecord,
     parse_collection,

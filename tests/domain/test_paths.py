@@ -1,4 +1,4 @@
-"""compliance.paths: verified links, path finding, trust evaluation."""
+"""pki.paths: verified links, path finding, trust evaluation."""
 
 from __future__ import annotations
 
@@ -11,15 +11,8 @@ from types import SimpleNamespace
 import certgen
 import pytest
 
-from compliance.paths import (
-    AnchorTrust,
-    compute_links,
-    cross_sign_groups,
-    evaluate,
-    find_paths,
-    parents_map,
-)
-from compliance.x509 import ParsedCertificate, load_der, load_pem, verify_issued_by
+from pki.paths import AnchorTrust, compute_links, cross_sign_groups, evaluate, find_paths, parents_map
+from pki.x509 import ParsedCertificate, load_der, load_pem, verify_issued_by
 
 CHAINS = Path(__file__).resolve().parent.parent / "fixtures" / "certs" / "chains"
 

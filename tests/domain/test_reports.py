@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from compliance.reports import (
+from compliance.domain.reports import (
     AFFECTED_CSV_COLUMNS,
     AFFECTED_CSV_MAX_ROWS,
     NA,

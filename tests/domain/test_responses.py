@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compliance.responses import (
+from compliance.domain.responses import (
     ACTIONS,
     CONSIDERATION_GROUPS,
     CONSIDERATIONS,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.whiteboard import (
+from compliance.domain.whiteboard import (
     KNOWN_TAGS,
     TAG_ALIASES,
     WhiteboardError,

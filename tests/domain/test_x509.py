@@ -1,4 +1,4 @@
-"""compliance.x509: parsing, NSS comment text, signatures, bad input."""
+"""pki.x509: parsing, NSS comment text, signatures, bad input."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from compliance.x509 import (
+from pki.x509 import (
     CertificateError,
     is_self_signed,
     ParsedCertificate,
@@ -55,7 +55,7 @@ def paypal() -> tuple[ParsedCertificate, ParsedCertificate, ParsedCertificate]:
 
 
 # ---------------------------------------------------------------------------
-# A minimal certdata.txt reader (independent of compliance.certdata)
+# A minimal certdata.txt reader (independent of pki.certdata)
 # ---------------------------------------------------------------------------
 
 def certdata_certificates(path: Path) -> list[dict]:

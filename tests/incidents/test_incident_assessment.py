@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from compliance import responses as resp
+from compliance.domain import responses as resp
 from compliance.actions import incidents as act
 from compliance.models import IncidentEvent
 from config.errors import DomainError, NotPermitted

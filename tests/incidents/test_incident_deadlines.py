@@ -8,7 +8,7 @@ import pytest
 
 from compliance.actions import incidents as act
 from compliance.models import Incident, Question
-from compliance.selectors import incidents as sel
+from compliance import selectors as sel
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -6,13 +6,14 @@ import io
 
 import pytest
 
-from compliance.models import CAOwner, Comment, Incident, Question, ReportVersion
+from registry.models import CAOwner
+from compliance.models import Comment, Incident, Question, ReportVersion
 
 
 @pytest.mark.django_db
 def test_demo_incidents_load_real_bugs_of_demo_owners_and_worked_examples_once():
     from accounts import demo as account_demo
-    from compliance import demo_incidents
+    from compliance import demo as demo_incidents
 
     for name in ("DigiCert", "Sectigo", "Let's Encrypt"):
         CAOwner.objects.get_or_create(name=name)

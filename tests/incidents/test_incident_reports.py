@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import incident_helpers as h
-from compliance import reports
+from compliance.domain import reports
 from compliance.actions import incidents as act
 from compliance.models import AffectedCertificate, Comment, ReportVersion
 from config.errors import DomainError, NotPermitted
@@ -82,7 +82,7 @@ def test_a_csv_row_with_a_bad_fingerprint_or_date_is_refused_row_by_row(public_a
 def test_affected_certificates_are_linked_to_the_registry_when_known(public_a, rep_a):
     from datetime import UTC, datetime
 
-    from compliance.models import Certificate
+    from registry.models import Certificate
 
     known = Certificate.objects.create(
         sha256=SHA, sha1="0" * 40, spki_sha256="1" * 64, cross_sign_key="2" * 64, subject_key="3" * 64,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compliance.actions import incidents as act
-from compliance.markdown import render
+from compliance.domain.markdown import render
 from compliance.models import Comment, Incident, IncidentEvent, Question
 from config.errors import DomainError, NotPermitted, TransitionError
 

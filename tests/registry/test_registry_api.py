@@ -6,9 +6,9 @@ import certgen
 import pytest
 from django.core.management import call_command
 
-from compliance import certdata
-from compliance.actions.registry import certificates_import, root_store_entry_add
-from compliance.models import Certificate, RootStoreEntry
+from pki import certdata
+from registry.actions import certificates_import, root_store_entry_add
+from registry.models import Certificate, RootStoreEntry
 
 from registry_data import NSS
 

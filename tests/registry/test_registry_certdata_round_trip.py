@@ -7,9 +7,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from compliance import certdata
-from compliance.models import CertdataBlock, Certificate, RegistryEvent, RootStoreEntry
-from compliance.selectors.registry import export_certdata_text
+from pki import certdata
+from registry.models import CertdataBlock, Certificate, RegistryEvent, RootStoreEntry
+from registry.selectors import export_certdata_text
 
 from registry_data import NSS
 
@@ -77,7 +77,7 @@ def test_v2_18_keeps_all_28_not_trusted_entries_and_9_trust_only():
 
 @pytest.mark.django_db
 def test_changing_one_entry_changes_only_its_blocks(django_user_model):
-    from compliance.actions.registry import root_store_entry_update
+    from registry.actions import root_store_entry_update
 
     path = NSS / "certdata_v2.86_2026-04-09.txt"
     _import(path)
@@ -96,7 +96,7 @@ def test_changing_one_entry_changes_only_its_blocks(django_user_model):
 
 @pytest.mark.django_db
 def test_removed_entry_disappears_and_new_entry_is_appended_in_nss_style():
-    from compliance.actions.registry import root_store_entry_add
+    from registry.actions import root_store_entry_add
 
     path = NSS / "certdata_v2.86_2026-04-09.txt"
     _import(path)

@@ -6,8 +6,8 @@ from io import StringIO
 
 import pytest
 
-from compliance.models import CAOwner, CertdataBlock, Certificate, RootStoreEntry
-from compliance.selectors.registry import export_certdata_text, paths_for
+from registry.models import CAOwner, CertdataBlock, Certificate, RootStoreEntry
+from registry.selectors import export_certdata_text, paths_for
 
 from registry_data import NSS
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_loads_nss_roots_and_owners_and_runs_twice_without_change():
-    from compliance import demo
+    from registry import demo
 
     demo.load(StringIO())
     counts = (Certificate.objects.count(), RootStoreEntry.objects.count(), CAOwner.objects.count(), CertdataBlock.objects.count())

@@ -8,8 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from compliance.actions.registry import certificates_import
-from compliance.models import CAOwner, CCADBRecord, Certificate, IssuerLink, RegistryEvent
+from registry.actions import certificates_import
+from registry.models import CAOwner, CCADBRecord, Certificate, IssuerLink, RegistryEvent
 from config.errors import DomainError
 
 from registry_data import CERTS, REGISTRY

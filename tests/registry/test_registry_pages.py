@@ -6,8 +6,8 @@ import certgen
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from compliance.actions.registry import certificates_import, root_store_entry_add
-from compliance.models import Certificate, RootStoreEntry
+from registry.actions import certificates_import, root_store_entry_add
+from registry.models import Certificate, RootStoreEntry
 
 from registry_data import CERTS
 
@@ -55,7 +55,7 @@ def test_ca_list_runs_a_fixed_number_of_queries(client, owner_a, owner_b, django
         client.get("/cas/")
     _many(owner_b, 8)
     for n in range(20):
-        from compliance.models import CAOwner
+        from registry.models import CAOwner
 
         CAOwner.objects.create(name=f"Owner {n}")
     with django_assert_num_queries(2):
@@ -109,7 +109,7 @@ def test_unknown_certificate_is_404(client, registry):
 
 
 def test_pem_download_is_the_certificate(client, registry):
-    from compliance.x509 import load_pem
+    from pki.x509 import load_pem
 
     response = client.get(f"/certificates/{registry['root'].sha256}/pem/")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
@@ -223,21 +223,21 @@ def test_root_store_page_and_certdata_download(client, registry):
     assert "Acme Root R1" in body and "Borealis Root" in body
     text = client.get("/root-store/certdata.txt").content.decode()
     assert 'CKA_LABEL UTF8 "Acme Root R1"' in text and text.startswith("#\n# This Source Code Form")
-    from compliance import certdata
+    from pki import certdata
 
     parsed = certdata.parse(text, source="export")
     assert {o.label for o in parsed.trust_objects} == {"Acme Root R1", "Borealis Root"}
 
 
 def test_admin_lists_the_registry_and_records_entry_changes(client_for, registry, django_user_model):
-    from compliance.models import RegistryEvent
+    from registry.models import RegistryEvent
 
     admin = django_user_model.objects.create_superuser("admin", "admin@example.test", "x")
     c = client_for(admin)
-    for url in ("/admin/compliance/certificate/", "/admin/compliance/caowner/", "/admin/compliance/rootstoreentry/"):
+    for url in ("/admin/registry/certificate/", "/admin/registry/caowner/", "/admin/registry/rootstoreentry/"):
         assert c.get(url).status_code == 200, url
     entry = RootStoreEntry.objects.get(label="Acme Root R1")
-    assert c.get(f"/admin/compliance/certificate/{registry['root'].pk}/change/").status_code == 200
+    assert c.get(f"/admin/registry/certificate/{registry['root'].pk}/change/").status_code == 200
     form = {
         "label": entry.label,
         "trust_server": RootStoreEntry.Trust.TRUSTED_DELEGATOR,
@@ -246,7 +246,7 @@ def test_admin_lists_the_registry_and_records_entry_changes(client_for, registry
         "server_distrust_after_0": "", "server_distrust_after_1": "",
         "email_distrust_after_0": "", "email_distrust_after_1": "",
     }  # fmt: skip
-    response = c.post(f"/admin/compliance/rootstoreentry/{entry.pk}/change/", form)
+    response = c.post(f"/admin/registry/rootstoreentry/{entry.pk}/change/", form)
     assert response.status_code == 302, response.content[:2000]
     entry.refresh_from_db()
     assert entry.trust_email == RootStoreEntry.Trust.TRUSTED_DELEGATOR

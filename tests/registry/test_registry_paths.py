@@ -9,10 +9,10 @@ import certgen
 import pytest
 from django.core.management import call_command
 
-from compliance.actions.registry import certificates_import, root_store_entry_add
-from compliance.models import Certificate, IssuerLink, RootStoreEntry
-from compliance.selectors.registry import cross_signs, path_details, paths_for, trust_graph
-from compliance.x509 import load_any, verify_issued_by
+from registry.actions import certificates_import, root_store_entry_add
+from registry.models import Certificate, IssuerLink, RootStoreEntry
+from registry.selectors import cross_signs, path_details, paths_for, trust_graph
+from pki.x509 import load_any, verify_issued_by
 
 from registry_data import CERTS, NSS, REGISTRY
 
@@ -153,7 +153,7 @@ def test_path_details_give_each_purpose_a_verdict(pki):
 def test_distrust_after_on_the_anchor_applies_to_later_leaves(pki):
     from datetime import datetime, timezone
 
-    from compliance.actions.registry import root_store_entry_update
+    from registry.actions import root_store_entry_update
 
     for name in ("old_root", "new_root"):
         entry = RootStoreEntry.objects.get(certificate=_get(pki[name]))
@@ -255,8 +255,8 @@ def test_paypal_ev_chain_is_exactly_leaf_intermediate_root():
 
 def test_trust_graph_works_with_paths_evaluate_directly(pki):
     """The distrust workflow calls paths.evaluate itself; groups derive from the graph's certs."""
-    from compliance.paths import evaluate
-    from compliance.x509 import cross_sign_key
+    from pki.paths import evaluate
+    from pki.x509 import cross_sign_key
 
     graph = trust_graph()
     leaf = pki["leaf"].parsed()

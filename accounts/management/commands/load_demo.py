@@ -5,7 +5,7 @@ from django.db import transaction
 
 # Each app that has demo data provides `<app>.demo.load(stdout)`; they run in this order
 # because later ones point at earlier ones (incidents at CA owners, distrust at incidents).
-DEMO_MODULES = ["compliance.demo", "accounts.demo", "compliance.demo_incidents", "audits.demo", "distrust.demo"]
+DEMO_MODULES = ["registry.demo", "accounts.demo", "compliance.demo", "audits.demo", "distrust.demo"]
 
 
 class Command(BaseCommand):

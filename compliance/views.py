@@ -1,0 +1,397 @@
+"""Incident pages. Thin: parse the form, ask accounts.permissions, call one action or selector, render.
+
+An incident the user may not see answers 404 (its existence is not revealed); an action the
+user may not take answers 403, or the sign-in page for anonymous visitors.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import permissions as perm
+from compliance.domain import markdown, reports
+from compliance.domain import responses as resp
+from compliance.actions import incidents as act
+from compliance.forms import (
+    AnswerForm,
+    AssessmentForm,
+    CommentForm,
+    DecisionForm,
+    IncidentCreateForm,
+    IncidentFilterForm,
+    RelationForm,
+    TriageForm,
+    report_data_from_post,
+    report_layout,
+)
+from compliance.models import Assessment, Comment, Incident, Question
+from compliance import selectors as sel
+from compliance.domain.whiteboard import parse_whiteboard
+from config.errors import DomainError, NotPermitted
+
+PAGE_SIZE = 50
+REPORT_KINDS = [k.value for k in reports.ReportKind]
+
+
+def _place_errors(form, exc: DomainError) -> None:
+    placed = False
+    for name, msgs in exc.errors.items():
+        for msg in msgs:
+            form.add_error(name if name in form.fields else None, msg)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def _incident(request, number: int) -> Incident:
+    incident = sel.incident_for(request.user, number)
+    if incident is None:
+        raise Http404("No such incident.")
+    return incident
+
+
+def _deny(request) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    raise PermissionDenied
+
+
+# --------------------------------------------------------------------------- list
+
+
+def incident_list(request):
+    show_sensitive = perm.role(request.user) in (perm.Role.STAFF, perm.Role.CA_REP)
+    form = IncidentFilterForm(request.GET or None, show_sensitive=show_sensitive)
+    now = timezone.now()
+    qs = sel.incident_list(user=request.user, now=now, **(form.selector_kwargs() if request.GET else {}))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(i, sel.list_deadline(i, now)) for i in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "compliance/incidents/list.html", {
+        "form": form, "page": page, "rows": rows, "query": query.urlencode(),
+        "can_create": perm.can_create_incident(request.user),
+    })
+
+
+# --------------------------------------------------------------------------- create
+
+
+@require_http_methods(["GET", "POST"])
+def incident_create(request):
+    if not perm.can_create_incident(request.user):
+        return _deny(request)
+    staff = perm.is_staff(request.user)
+    owners = perm.represented_owner_ids(request.user)
+    initial: dict[str, Any] = {"source": "self_reported" if owners or staff else "third_party"}
+    if len(owners) == 1:
+        initial["ca_owner"] = next(iter(owners))
+    form = IncidentCreateForm(request.POST or None, staff=staff, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            incident = act.incident_create(
+                actor=request.user, ca_owner=d["ca_owner"], title=d["title"], description=d["description"],
+                security_sensitive=d["security_sensitive"], source=d["source"],
+                whiteboard=d.get("whiteboard", ""), became_aware_at=d.get("became_aware_at"),
+            )
+        except NotPermitted:
+            raise PermissionDenied
+        except DomainError as exc:
+            _place_errors(form, exc)
+        else:
+            messages.success(request, f"Filed bug {incident.number}.")
+            return redirect(incident)
+    return render(request, "compliance/incidents/create.html", {"form": form})
+
+
+# --------------------------------------------------------------------------- detail
+
+
+def _story(incident: Incident, user: Any) -> list[dict[str, Any]]:
+    comments = list(sel.comments_for(incident, user))
+    events = [e for e in sel.events_for(incident, user) if e.field != "created"]
+    numbered = [{"type": "comment", "at": c.created_at, "obj": c, "n": n} for n, c in enumerate(comments)]
+    changes = [{"type": "event", "at": e.at, "obj": e} for e in events]
+    return sorted(chain(numbered, changes), key=lambda r: (r["at"], r["type"] == "comment"))
+
+
+def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    now = timezone.now()
+    board = parse_whiteboard(incident.whiteboard or "", today=now.date())
+    questions = list(sel.questions_for(incident, user))
+    open_questions = [q for q in questions if q.is_open]
+    can_comment = perm.can_comment(user, incident)
+    from distrust.models import DistrustAction
+
+    distrust = DistrustAction.objects.filter(incidents=incident).filter(perm.distrust_visibility_q(user))
+    assessment = Assessment.objects.filter(incident=incident).first() if perm.can_assess(user, incident) else None
+    ctx = {
+        "incident": incident,
+        "board": board,
+        "deadlines": sel.deadline_rows(incident, now),
+        "story": _story(incident, user),
+        "open_questions": [(q, perm.can_answer_question(user, q)) for q in open_questions],
+        "relations": sel.relations_for(incident, user),
+        "affected": incident.affected_certificates.select_related("certificate")[:200],
+        "affected_count": incident.affected_certificates.count(),
+        "decisions": list(sel.decisions_for(incident)),
+        "distrust_actions": list(distrust),
+        "assessment": assessment,
+        "problem_response": resp.RESPONSES.get(resp.Problem(assessment.problem)) if assessment and assessment.problem else None,
+        "can_comment": can_comment,
+        "can_report": perm.can_file_report(user, incident),
+        "can_triage": perm.can_triage(user, incident),
+        "can_assess": perm.can_assess(user, incident),
+        "report_kinds": [(k, reports.TEMPLATES[reports.ReportKind(k)].title) for k in REPORT_KINDS],
+        "watching": user.is_authenticated and incident.watchers.filter(pk=user.pk).exists(),
+        "comment_form": extra.pop("comment_form", None) or (
+            CommentForm(can_update=perm.can_file_report(user, incident), can_private=perm.can_post_private_comment(user))
+            if can_comment else None
+        ),
+        "answer_form": AnswerForm(),
+        "relation_form": RelationForm(),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def incident_detail(request, number: int):
+    incident = _incident(request, number)
+    return render(request, "compliance/incidents/detail.html", _detail_context(request, incident))
+
+
+@require_POST
+def incident_comment(request, number: int):
+    incident = _incident(request, number)
+    if not perm.can_comment(request.user, incident):
+        return _deny(request)
+    form = CommentForm(request.POST, can_update=perm.can_file_report(request.user, incident),
+                       can_private=perm.can_post_private_comment(request.user))
+    if form.is_valid():
+        d = form.cleaned_data
+        if "preview" in request.POST:
+            return render(request, "compliance/incidents/detail.html", _detail_context(
+                request, incident, comment_form=form, comment_preview=markdown.render(d["body"])))
+        try:
+            if d.get("needinfo"):
+                act.question_ask(actor=request.user, incident=incident, body=d["body"],
+                                 asked_user=d.get("asked_user") if d["needinfo"] == "user" else None)
+                messages.success(request, "Question posted: it is due in 7 days.")
+            else:
+                act.comment_create(actor=request.user, incident=incident, body=d["body"],
+                                   kind=d.get("kind") or Comment.Kind.COMMENT, is_private=bool(d.get("is_private")))
+                messages.success(request, "Comment posted.")
+        except NotPermitted:
+            raise PermissionDenied
+        except DomainError as exc:
+            _place_errors(form, exc)
+        else:
+            return redirect(incident.get_absolute_url() + "#comments")
+    return render(request, "compliance/incidents/detail.html",
+                  _detail_context(request, incident, comment_form=form), status=400)
+
+
+@require_POST
+def question_answer(request, number: int, question_id: int):
+    incident = _incident(request, number)
+    question = Question.objects.filter(pk=question_id, incident=incident).select_related("incident").first()
+    if question is None:
+        raise Http404("No such question.")
+    if not request.user.is_authenticated:
+        return _deny(request)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            act.question_answer(actor=request.user, question=question, body=form.cleaned_data["body"],
+                                promised_date=form.cleaned_data.get("promised_date"))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return render(request, "compliance/incidents/detail.html",
+                          _detail_context(request, incident, answer_form=form, answer_for=question.pk), status=400)
+        messages.success(request, "Answer posted.")
+        return redirect(incident.get_absolute_url() + "#questions")
+    messages.error(request, "The answer is empty.")
+    return render(request, "compliance/incidents/detail.html",
+                  _detail_context(request, incident, answer_form=form, answer_for=question.pk), status=400)
+
+
+@require_POST
+def incident_watch(request, number: int):
+    incident = _incident(request, number)
+    if not request.user.is_authenticated:
+        return _deny(request)
+    act.incident_watch(actor=request.user, incident=incident, watching=request.POST.get("watch") == "1")
+    return redirect(incident)
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@require_http_methods(["GET", "POST"])
+def incident_report(request, number: int, kind: str):
+    incident = _incident(request, number)
+    if kind not in REPORT_KINDS:
+        raise Http404("No such report kind.")
+    if not perm.can_file_report(request.user, incident):
+        return _deny(request)
+    template = reports.TEMPLATES[reports.ReportKind(kind)]
+    previous = sel.latest_report(incident, kind)
+    errors: dict[str, list[str]] = {}
+    preview = None
+    status = 200
+    if request.method == "POST":
+        data = report_data_from_post(kind, request.POST)
+        try:
+            if request.POST.get("action") == "post":
+                version = act.report_post(actor=request.user, incident=incident, kind=kind, data=data)
+                messages.success(request, f"{template.title} posted (version {version.version}).")
+                return redirect(f"{incident.get_absolute_url()}#c{version.comment_id}")
+            _, text = act.report_preview(kind=kind, data=data)
+            preview = {"markdown": text, "html": markdown.render(text)}
+        except NotPermitted:
+            raise PermissionDenied
+        except DomainError as exc:
+            errors = exc.errors or {"report": [exc.message]}
+            messages.error(request, exc.message)
+            status = 400
+    else:
+        data = dict(previous.data) if previous else _report_initial(incident, kind)
+    return render(request, "compliance/incidents/report_form.html", {
+        "incident": incident, "kind": kind, "template": template, "previous": previous,
+        "sections": report_layout(kind, data, errors), "preview": preview,
+        "general_errors": [m for k, msgs in errors.items() if k in ("report", "kind") for m in msgs],
+    }, status=status)
+
+
+def _report_initial(incident: Incident, kind: str) -> dict[str, Any]:
+    source = {"self_reported": "Self Reported", "third_party": "Third Party Reported", "audit": "Audit"}
+    data: dict[str, Any] = {"source_of_disclosure": source.get(incident.source, "")}
+    if kind == "full" and incident.ca_owner and incident.ca_owner.ccadb_id:
+        data["ca_owner_ccadb_id"] = incident.ca_owner.ccadb_id
+    prelim = sel.latest_report(incident, "preliminary")
+    if prelim is not None:
+        for key in ("incident_description", "relevant_policies", "source_of_disclosure"):
+            data[key] = prelim.data.get(key, data.get(key, ""))
+    return data
+
+
+def incident_report_versions(request, number: int, kind: str):
+    incident = _incident(request, number)
+    if kind not in REPORT_KINDS:
+        raise Http404("No such report kind.")
+    versions = list(incident.report_versions.filter(kind=kind).select_related("author").order_by("-version"))
+    return render(request, "compliance/incidents/report_versions.html", {
+        "incident": incident, "kind": kind, "versions": versions,
+        "title": reports.TEMPLATES[reports.ReportKind(kind)].title,
+    })
+
+
+# ---------------------------------------------------------------------- staff pages
+
+
+@require_http_methods(["GET", "POST"])
+def incident_triage(request, number: int):
+    incident = _incident(request, number)
+    if not perm.can_triage(request.user, incident):
+        return _deny(request)
+    form = TriageForm(request.POST or None, initial=TriageForm.initial_for(incident))
+    relation_form = RelationForm(prefix="rel")
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        changes = {k: d[k] for k in ("title", "status", "resolution", "whiteboard", "assignee",
+                                     "security_sensitive", "source", "became_aware_at")}
+        if d["next_update"] != incident.next_update:
+            changes["next_update"] = d["next_update"]
+        try:
+            events = act.incident_update(actor=request.user, incident=incident, **changes)
+        except DomainError as exc:
+            _place_errors(form, exc)
+        else:
+            messages.success(request, f"{len(events)} change(s) saved." if events else "Nothing changed.")
+            return redirect(incident)
+    return render(request, "compliance/incidents/triage.html",
+                  {"incident": incident, "form": form, "relation_form": relation_form,
+                   "relations": sel.relations_for(incident, request.user)},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+def incident_relation(request, number: int):
+    incident = _incident(request, number)
+    if not perm.can_triage(request.user, incident):
+        return _deny(request)
+    form = RelationForm(request.POST, prefix="rel")
+    if form.is_valid():
+        try:
+            act.incident_relate(actor=request.user, incident=incident, kind=form.cleaned_data["kind"],
+                                other_number=form.cleaned_data["other"], remove="remove" in request.POST)
+            messages.success(request, "Relations updated.")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "Give a relation and a bug number.")
+    return redirect("compliance:incident_triage", number=incident.number)
+
+
+@require_http_methods(["GET", "POST"])
+def incident_assessment(request, number: int):
+    incident = _incident(request, number)
+    if not perm.can_assess(request.user, incident):
+        return _deny(request)
+    assessment = Assessment.objects.filter(incident=incident).first()
+    form = AssessmentForm(request.POST or None, initial=AssessmentForm.initial_for(assessment))
+    if request.method == "POST" and form.is_valid():
+        try:
+            act.assessment_save(actor=request.user, incident=incident, **form.action_kwargs())
+        except DomainError as exc:
+            _place_errors(form, exc)
+        else:
+            messages.success(request, "Assessment saved.")
+            return redirect("compliance:incident_assessment", number=incident.number)
+    from distrust.models import DistrustAction
+
+    problem = assessment.problem if assessment else ""
+    return render(request, "compliance/incidents/assessment.html", {
+        "incident": incident, "form": form, "assessment": assessment,
+        "responses": sel.response_table(problem), "actions": resp.ACTIONS,
+        "decision_form": DecisionForm(), "decisions": list(sel.decisions_for(incident)),
+        "distrust_actions": list(DistrustAction.objects.filter(incidents=incident)),
+    }, status=400 if form.errors else 200)
+
+
+@require_POST
+def incident_decision(request, number: int):
+    incident = _incident(request, number)
+    if not perm.can_assess(request.user, incident):
+        return _deny(request)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            decision = act.decision_record(actor=request.user, incident=incident, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Decision recorded.")
+            if decision.is_active_distrust:
+                messages.info(request, "Start the distrust action from the link beside the decision.")
+    else:
+        messages.error(request, "Choose a decision.")
+    return redirect("compliance:incident_assessment", number=incident.number)
+
+
+def incident_history(request, number: int):
+    incident = _incident(request, number)
+    return render(request, "compliance/incidents/history.html",
+                  {"incident": incident, "events": list(sel.events_for(incident, request.user))})

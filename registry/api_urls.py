@@ -1,0 +1,13 @@
+from django.urls import path
+
+from registry import api
+
+urlpatterns = [
+    path("cas/", api.CAOwnerList.as_view(), name="api-ca-list"),
+    path("cas/<int:pk>/", api.CAOwnerDetail.as_view(), name="api-ca-detail"),
+    path("certificates/", api.CertificateList.as_view(), name="api-certificate-list"),
+    path("certificates/<str:sha256>/", api.CertificateDetail.as_view(), name="api-certificate-detail"),
+    path("certificates/<str:sha256>/paths/", api.CertificatePaths.as_view(), name="api-certificate-paths"),
+    path("certificates/<str:sha256>/certdata", api.CertificateCertdata.as_view(), name="api-certificate-certdata"),
+    path("root-store/certdata", api.RootStoreCertdata.as_view(), name="api-root-store-certdata"),
+]

@@ -1,0 +1,19 @@
+"""Pages of the CA registry (namespace `registry`)."""
+
+from django.urls import path
+
+from registry import views
+
+app_name = "registry"
+
+urlpatterns = [
+    path("cas/", views.ca_list, name="ca_list"),
+    path("cas/<int:pk>/", views.ca_detail, name="ca_detail"),
+    path("certificates/", views.certificate_search, name="certificate_search"),
+    path("certificates/upload/", views.certificate_upload, name="certificate_upload"),
+    path("certificates/<str:sha256>/", views.certificate_detail, name="certificate_detail"),
+    path("certificates/<str:sha256>/pem/", views.certificate_pem, name="certificate_pem"),
+    path("certificates/<str:sha256>/certdata.txt", views.certificate_certdata, name="certificate_certdata"),
+    path("root-store/", views.root_store, name="root_store"),
+    path("root-store/certdata.txt", views.root_store_certdata, name="root_store_certdata"),
+]
