@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate demo worker beat bench clean
+.PHONY: run test lint install install-dev migrate demo worker beat bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +35,15 @@ run: demo
 	@echo "Rootwatch on http://$(HOST):$(PORT)/  (SQLite in var/, Celery tasks run eagerly; Ctrl-C stops)"
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install-dev
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff: pyflakes, pycodestyle's errors and warnings, import order, bugbear, pyupgrade ([tool.ruff] in pyproject.toml).
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
 worker: install
-	$(VENV)/bin/celery -A config worker -l info -Q default
+	$(VENV)/bin/celery -A config worker -l info
 
 beat: install
 	$(VENV)/bin/celery -A config beat -l info --schedule var/celerybeat-schedule

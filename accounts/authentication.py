@@ -3,7 +3,7 @@
 A valid key authenticates as its user, with `request.auth` the ApiKey. An unknown or revoked
 key is a 401 with a JSON message, never a silent fall-back to anonymous: a client whose key
 stopped working must find out. The read-only restriction is a permission
-(config.api.ApiKeyScope asks accounts.permissions.api_key_allows_method); it is checked here
+(ApiKeyScope below asks accounts.permissions.api_key_allows_method); it is checked here
 too, because a view that sets its own permission_classes would otherwise skip it.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import BasePermission
 
 from accounts import permissions
 from accounts.api_keys import api_key_authenticate, token_from_authorization
@@ -61,3 +62,16 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "description": "`Token <key>`: create a key on your account page. A key acts with its user's "
             "permissions; a read-only key may only read.",
         }
+
+
+class ApiKeyScope(BasePermission):
+    """API-wide (DEFAULT_PERMISSION_CLASSES): a read-only key may only read. Everything else is the
+    view's own permission check."""
+
+    message = READ_ONLY
+
+    def has_permission(self, request, view):
+        from accounts.models import ApiKey
+
+        key = request.auth if isinstance(request.auth, ApiKey) else None
+        return permissions.api_key_allows_method(key, request.method)

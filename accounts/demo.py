@@ -13,7 +13,8 @@ DEMO_USERS = [
 
 
 def load(stdout) -> None:
-    from registry.models import CAOwner
+    # The CA owner model through the field that names it (registry sits a floor above accounts).
+    CAOwner = User._meta.get_field("represented_owners").related_model
 
     for username, password, email, staff, owner_names in DEMO_USERS:
         user, created = User.objects.get_or_create(username=username, defaults={"email": email, "is_staff": staff})

@@ -6,13 +6,13 @@
   field is a 400 listing the allowed ones (a view without `ordering_fields` cannot be ordered).
 - query_* helpers: read a filter parameter or raise a 400 (DomainError) naming the parameter
   and the expected form. Times are ISO-8601; naive ones are taken as UTC.
-- ApiKeyScope: the API-wide permission class (a read-only key may only read).
 - add_error_responses: drf-spectacular post-processing hook documenting the JSON error
   body (`Error`) for 400/401/403/404/429 on every operation, so the schema says what the
   API answers.
 
-Throttles live in accounts.throttling (per key and per address); authentication in
-accounts.authentication; the error body in config.errors.
+Throttles live in accounts.throttling (per key and per address); authentication and the
+API-wide permission class (ApiKeyScope: a read-only key may only read) in
+accounts.authentication; the error body in config.errors. Nothing here imports an app.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import BasePermission
 
-from accounts import permissions
 from config.errors import DomainError
 
 MAX_PAGE_SIZE = 200
@@ -161,21 +159,6 @@ def query_datetime(request, name: str) -> datetime | None:
             errors={name: ["An ISO-8601 date or date-time."]},
         )
     return value
-
-
-class ApiKeyScope(BasePermission):
-    """API-wide: a read-only key may only read. Everything else is the view's own permission check."""
-
-    message = (
-        "This API key is read-only: it may only use GET, HEAD and OPTIONS. "
-        "Create a key without the read-only restriction to change data."
-    )
-
-    def has_permission(self, request, view):
-        from accounts.models import ApiKey
-
-        key = request.auth if isinstance(request.auth, ApiKey) else None
-        return permissions.api_key_allows_method(key, request.method)
 
 
 ERROR_SCHEMA = {

@@ -81,7 +81,7 @@ def parse_database_url(url: str, *, name: str = "DATABASE_URL") -> dict:
 def parse_redis_url(url: str, *, name: str = "REDIS_URL") -> str:
     try:
         parts = urlsplit(url)
-        parts.port
+        _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={url!r} is malformed: {exc}.") from None
     if parts.scheme not in ("redis", "rediss", "unix") or (parts.scheme != "unix" and not parts.hostname):

@@ -111,12 +111,20 @@ def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
-def not_found(request, exception=None):
-    """handler404: JSON under /api/ and /rest/ (Bugzilla's shape), the HTML page elsewhere."""
-    if request.path.startswith("/rest/"):
-        from compliance.bugzilla.views import unknown_resource
+# Path prefix -> view answering a 404 under it in that API's own shape. Apps register theirs in
+# AppConfig.ready() (compliance: Bugzilla's error body under /rest/), so this module imports no app.
+_NOT_FOUND_HANDLERS: dict[str, object] = {}
 
-        return unknown_resource(request)
+
+def register_not_found(prefix: str, view) -> None:
+    _NOT_FOUND_HANDLERS[prefix] = view
+
+
+def not_found(request, exception=None):
+    """handler404: an app's own shape under its registered prefix, JSON under /api/, the HTML page elsewhere."""
+    for prefix, view in _NOT_FOUND_HANDLERS.items():
+        if request.path.startswith(prefix):
+            return view(request)
     if _wants_json(request):
         return JsonResponse(
             {"error": "not_found", "detail": f"No API endpoint at {request.path}: see /api/v1/docs/ for the list."},

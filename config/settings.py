@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from kombu import Queue
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str, parse_database_url, parse_redis_url
@@ -150,6 +151,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Every queue a task is routed to. A worker started without -Q (as the Makefile and docker-compose
+# start it) consumes all of these, so no routed task waits in Redis for a worker that never comes.
+CELERY_TASK_QUEUES = [Queue("default"), Queue("notifications")]
 CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "default"},
     "registry.tasks.*": {"queue": "default"},
@@ -187,7 +191,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     # API-wide: a read-only key may only read; each view adds its own rules from accounts.permissions.
-    "DEFAULT_PERMISSION_CLASSES": ["config.api.ApiKeyScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.ApiKeyScope"],
     "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["config.api.StrictOrderingFilter"],

@@ -3,8 +3,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from accounts.api import MeView
-from compliance.bugzilla import views as bugzilla_views
 from config import views
 
 api_v1 = [
@@ -12,7 +10,7 @@ api_v1 = [
     path("", include("compliance.api_urls")),
     path("", include("audits.api_urls")),
     path("", include("distrust.api_urls")),
-    path("me", MeView.as_view(), name="api-me"),
+    path("", include("accounts.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
@@ -26,7 +24,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     # The Bugzilla-compatible read-only API (python-bugzilla and other Bugzilla clients).
     path("rest/", include("compliance.bugzilla.urls")),
-    path("rest", bugzilla_views.not_found),
+    path("rest", include("compliance.bugzilla.root_urls")),
     # Atom feeds and CSV exports (before the incident pages, so /incidents/export.csv is ours).
     path("", include("compliance.feed_urls")),
     path("", include("registry.urls")),

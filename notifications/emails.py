@@ -13,7 +13,7 @@ from django.urls import reverse
 
 
 def unsubscribe_url(user) -> str:
-    from notifications.actions import unsubscribe_token
+    from notifications.tokens import unsubscribe_token
 
     return settings.SITE_URL + reverse("notifications:unsubscribe", args=[unsubscribe_token(user)])
 

@@ -7,14 +7,14 @@ from celery import shared_task
 from notifications import actions
 
 
-@shared_task(name="notifications.tasks.sweep", queue="notifications", acks_late=True)
+@shared_task(name=actions.SWEEP_TASK, queue="notifications", acks_late=True)
 def sweep() -> dict:
     run = actions.sweep_run()
     return {"run": run.pk, "found": run.found, "created": run.created, "queued": run.sent, "errors": len(run.errors)}
 
 
 @shared_task(
-    name="notifications.tasks.send", bind=True, queue="notifications", acks_late=True, max_retries=actions.MAX_ATTEMPTS
+    name=actions.SEND_TASK, bind=True, queue="notifications", acks_late=True, max_retries=actions.MAX_ATTEMPTS
 )
 def send(self, notification_id: int) -> str:
     try:
@@ -23,11 +23,11 @@ def send(self, notification_id: int) -> str:
         if exc.retry_in is None or self.request.is_eager:
             # Eager runs (no broker) and given-up rows: the row keeps its state; the sweep retries pending ones.
             return "failed"
-        raise self.retry(countdown=exc.retry_in.total_seconds(), exc=exc)
+        raise self.retry(countdown=exc.retry_in.total_seconds(), exc=exc) from exc
     return "sent" if result.sent else "not claimed"
 
 
-@shared_task(name="notifications.tasks.digest", queue="notifications", acks_late=True)
+@shared_task(name=actions.DIGEST_TASK, queue="notifications", acks_late=True)
 def digest() -> dict:
     run = actions.digest_run()
     return {"run": run.pk, "users": run.found, "mails": run.sent, "errors": len(run.errors)}

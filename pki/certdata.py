@@ -515,11 +515,12 @@ def _parse_lines(
             continue
         number = i + 1
 
+        # `current` is read when fail() is called, within this iteration: the object the bad line is in.
         def fail(what: str, *, at: int = number) -> CertdataError:
-            if current is None:
+            if current is None:  # noqa: B023
                 return CertdataError(f"{source}: line {at}: {what}")
-            label = _label_near(lines, current.line - 1)
-            return CertdataError(f"{source}: object {label!r} at line {current.line}: line {at}: {what}")
+            label = _label_near(lines, current.line - 1)  # noqa: B023
+            return CertdataError(f"{source}: object {label!r} at line {current.line}: line {at}: {what}")  # noqa: B023
 
         fields = content.split(None, 2)
         name = fields[0]

@@ -155,7 +155,7 @@ def _date_fields(
     parts: list[str], *, dotted: bool, today: date | None, raw: str
 ) -> tuple[int, int, int]:
     names = [_MONTHS.get(p.lower().rstrip(".")) for p in parts]
-    if any(n is None and not p.isdigit() for n, p in zip(names, parts)):
+    if any(n is None and not p.isdigit() for n, p in zip(names, parts, strict=True)):
         raise ValueError("unreadable word")
     if len(parts) == 2:
         return _yearless_fields(parts, names, dotted=dotted, today=today)
@@ -163,7 +163,7 @@ def _date_fields(
         raise ValueError("more than one month name")
     if any(n is not None for n in names):
         month = next(n for n in names if n is not None)
-        numbers = [int(p) for p, n in zip(parts, names) if n is None]
+        numbers = [int(p) for p, n in zip(parts, names, strict=True) if n is None]
         # "2023-Oct-27" puts the year first; "01-Nov-2023", "Nov 1, 2023" put it last.
         if len(parts[0]) == 4 and names[0] is None:
             return numbers[0], month, numbers[1]

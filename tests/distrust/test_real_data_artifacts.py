@@ -116,7 +116,7 @@ def test_distrust_after_on_top_of_v2_54_writes_entrust_as_v2_86_does(staff, make
     diff = action.artifacts.get(kind="certdata_diff").content
     assert "+CKA_NSS_SERVER_DISTRUST_AFTER MULTILINE_OCTAL\n+\\062\\064\\061\\061\\063\\060\\062\\063\\065\\071\\065\\071\\132\n" in diff
     # The trust object is untouched: websites keep trusting certificates issued up to the date.
-    assert "CKA_TRUST_SERVER_AUTH" not in "".join(l for l in diff.splitlines() if l[:1] in "+-")
+    assert "CKA_TRUST_SERVER_AUTH" not in "".join(line for line in diff.splitlines() if line[:1] in "+-")
 
 
 @pytest.mark.django_db

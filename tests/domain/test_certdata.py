@@ -232,9 +232,9 @@ def test_testlib_read_without_validation_exposes_each_distrust_case() -> None:
     assert ok.server_distrust_after == datetime(2020, 6, 17, 0, 0, 0, tzinfo=timezone.utc)
     assert ok.email_distrust_after == datetime(2007, 10, 14, 8, 53, 20, tzinfo=timezone.utc)
     with pytest.raises(CertdataError, match=r"err_distrust.*CKA_NSS_SERVER_DISTRUST_AFTER.*CK_TRUE"):
-        err.server_distrust_after
+        _ = err.server_distrust_after
     with pytest.raises(CertdataError, match=r"err_distrust.*CKA_NSS_EMAIL_DISTRUST_AFTER, line 439.*got 12.*'Z' is missing"):
-        err.email_distrust_after
+        _ = err.email_distrust_after
     for obj in file.trust_objects:
         obj.validate()
 

@@ -217,7 +217,7 @@ def test_kinto_dump_parses_to_1092_records_with_decoded_keys(dump_text):
     assert len(records) == 1092
     assert sum(r.enabled for r in records) == 1074
     raw = json.loads(dump_text)["data"]
-    for r, obj in zip(records, raw):
+    for r, obj in zip(records, raw, strict=True):
         assert r.key() == (base64.b64decode(obj["issuerName"]), base64.b64decode(obj["serialNumber"]))
         assert r.id == obj["id"] and r.source == DUMP.name
     # Real quirk: a few certificates are listed more than once under different record ids.

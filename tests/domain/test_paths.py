@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import json
 import time
 from datetime import timedelta
@@ -65,7 +67,7 @@ def test_limbo_online_chains(path: Path) -> None:
     by_sha = {c.sha256: c for c in [peer, *inters, *trusted]}
     for p in paths:
         assert p[0] == peer.sha256 and p[-1] in {c.sha256 for c in trusted}
-        for child, parent in zip(p, p[1:]):
+        for child, parent in pairwise(p):
             assert verify_issued_by(by_sha[child], by_sha[parent])
 
 

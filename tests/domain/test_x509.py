@@ -228,7 +228,7 @@ def _oid(dotted: str) -> bytes:
     return _tlv(0x06, bytes(out))
 
 
-CN, O, OU, C = "2.5.4.3", "2.5.4.10", "2.5.4.11", "2.5.4.6"
+CN, O, OU, C = "2.5.4.3", "2.5.4.10", "2.5.4.11", "2.5.4.6"  # noqa: E741 (the attribute names)
 UTF8, PRINTABLE, T61, IA5, VISIBLE, BMP = 0x0C, 0x13, 0x14, 0x16, 0x1A, 0x1E
 
 

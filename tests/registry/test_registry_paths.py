@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import json
 from pathlib import Path
 
@@ -43,7 +45,7 @@ def _get(issued) -> Certificate:
 
 
 def _assert_chains(path: list[Certificate]):
-    for child, parent in zip(path, path[1:]):
+    for child, parent in pairwise(path):
         assert verify_issued_by(child.parsed(), parent.parsed()), (child.label, parent.label)
 
 
