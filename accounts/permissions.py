@@ -106,6 +106,12 @@ def can_create_incident(user: Any) -> bool:
     return _signed_in(user)
 
 
+def can_filter_security_sensitive(user: Any) -> bool:
+    """Only those who may see some security-sensitive incidents (staff, CA representatives) get the
+    list's filter on the flag; for the others the visibility filter already decides."""
+    return is_staff(user) or bool(represented_owner_ids(user))
+
+
 def can_mark_security_sensitive(user: Any) -> bool:
     """Anyone who may file may file privately (reporting a vulnerability must not force it public)."""
     return _signed_in(user)

@@ -1,7 +1,7 @@
 """CSV export of the incident list exactly as filtered on the page.
 
-It reads the page's own filter form (compliance.forms.IncidentFilterForm) and
-selector (compliance.selectors.incident_list), so `/incidents/export.csv?<query>`
+It reads the page's own filter (compliance.filters.IncidentFilter, through
+compliance.selectors.incident_filter), so `/incidents/export.csv?<query>`
 holds the rows `/incidents/?<query>` lists, and nothing its reader may not see. Cells that a
 spreadsheet would run as a formula (=, +, -, @) are prefixed with an apostrophe.
 """
@@ -14,9 +14,7 @@ from django.http import HttpResponse
 from datetime import timezone
 from django.views.decorators.http import require_GET
 
-from accounts import permissions as perm
 from compliance.feeds import InvalidKey, feed_user
-from compliance.forms import IncidentFilterForm
 from compliance import selectors as sel
 
 COLUMNS = [
@@ -40,12 +38,11 @@ def incidents_csv(request):
         user = feed_user(request)
     except InvalidKey:
         return HttpResponse("Invalid API key: it is unknown or has been revoked.\n", status=401, content_type="text/plain")
-    show_sensitive = perm.role(user) in (perm.Role.STAFF, perm.Role.CA_REP)
-    form = IncidentFilterForm(request.GET or None, show_sensitive=show_sensitive)
-    if request.GET and not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+    filters = sel.incident_filter(user=user, params=request.GET)
+    if not filters.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filters.errors.items())
         return HttpResponse(f"Invalid filter: {problems}\n", status=400, content_type="text/plain")
-    qs = sel.incident_list(user=user, **(form.selector_kwargs() if request.GET else {}))
+    qs = sel.incident_rows(filters)
     base = request.build_absolute_uri("/").rstrip("/")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="incidents.csv"'

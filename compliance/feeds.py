@@ -91,8 +91,11 @@ class IncidentsFeed(_AuthFeed):
         return Scope(user=user, title="Rootwatch: incidents", link="/incidents/")
 
     def items(self, obj: Scope):
-        qs = sel.incident_list(user=obj.user, ca=obj.ca.pk if obj.ca else None, tag=obj.tag, sort="-updated")
-        return qs[:FEED_LENGTH]
+        params = {"ca": obj.ca.pk if obj.ca else "", "tag": obj.tag, "sort": "-updated"}
+        try:
+            return sel.incident_list(user=obj.user, params=params)[:FEED_LENGTH]
+        except sel.InvalidFilter:
+            return []  # a tag that is not a known one: nothing is tagged with it
 
     def item_title(self, item: Incident) -> str:
         return f"Bug {item.number}: {item.title}"

@@ -12,48 +12,8 @@ from compliance.domain import responses as resp
 from compliance.actions.incidents import DECISION_ACTIONS
 from compliance.models import Assessment, Comment, Incident
 from registry.models import CAOwner
-from compliance.domain.whiteboard import KNOWN_TAGS
 
 DT_HELP = "UTC, as YYYY-MM-DD HH:MM."
-
-
-class IncidentFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, widget=forms.TextInput(attrs={"type": "search"}))
-    ca = forms.ModelChoiceField(label="CA owner", queryset=CAOwner.objects.all(), required=False, empty_label="All")
-    status = forms.ChoiceField(
-        label="Status", required=False,
-        choices=[("", "All"), ("open", "Open"), ("closed", "Closed")] + list(Incident.Status.choices),
-    )
-    tag = forms.ChoiceField(label="Tag", required=False, choices=[("", "Any")] + [(t, t) for t in KNOWN_TAGS])
-    overdue = forms.BooleanField(label="Overdue", required=False)
-    open_questions = forms.BooleanField(label="Open questions", required=False)
-    security_sensitive = forms.ChoiceField(
-        label="Security-sensitive", required=False, choices=[("", "Either"), ("yes", "Only"), ("no", "Exclude")]
-    )
-    sort = forms.ChoiceField(
-        label="Sort", required=False,
-        choices=[("-number", "Newest"), ("number", "Oldest"), ("-updated", "Recently changed"),
-                 ("updated", "Least recently changed"), ("due", "Next deadline")],
-    )
-
-    def __init__(self, *args: Any, show_sensitive: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not show_sensitive:
-            del self.fields["security_sensitive"]
-
-    def selector_kwargs(self) -> dict[str, Any]:
-        data = self.cleaned_data if self.is_valid() else {}
-        sensitive = {"yes": True, "no": False}.get(data.get("security_sensitive") or "")
-        return {
-            "q": (data.get("q") or "").strip(),
-            "ca": data["ca"].pk if data.get("ca") else None,
-            "status": data.get("status") or "",
-            "tag": data.get("tag") or "",
-            "overdue": bool(data.get("overdue")),
-            "open_questions": bool(data.get("open_questions")),
-            "security_sensitive": sensitive,
-            "sort": data.get("sort") or "-number",
-        }
 
 
 class IncidentCreateForm(forms.Form):

@@ -6,13 +6,13 @@ of queries whatever its length (select_related / prefetch / subquery annotations
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from accounts import permissions as perm
 from compliance.domain import deadlines as dl
@@ -28,6 +28,8 @@ from compliance.models import (
     ReportVersion,
 )
 from compliance.domain.whiteboard import Whiteboard, parse_whiteboard
+from compliance.filters import IncidentFilter
+from config.filters import error_lines
 
 DEADLINE_LABELS = {
     dl.DeadlineKind.FIRST_RESPONSE: "First response",
@@ -37,54 +39,38 @@ DEADLINE_LABELS = {
     dl.DeadlineKind.NEXT_UPDATE: "Next update",
 }
 
-SORTS = {
-    "number": ("number",),
-    "-number": ("-number",),
-    "updated": ("updated_at", "number"),
-    "-updated": ("-updated_at", "-number"),
-    "due": (F("next_due_at").asc(nulls_last=True), "-number"),
-}
-
 # --------------------------------------------------------------------------- lists
 
 
-def incident_list(
-    *,
-    user: Any,
-    ca: int | None = None,
-    status: str = "",
-    tag: str = "",
-    overdue: bool = False,
-    open_questions: bool = False,
-    security_sensitive: bool | None = None,
-    q: str = "",
-    sort: str = "-number",
-    now: datetime | None = None,
-) -> QuerySet[Incident]:
-    """Incidents `user` may see, filtered and sorted, with what a list row shows (3 queries a page)."""
-    now = now or timezone.now()
-    qs = Incident.objects.visible_to(user)
-    if ca:
-        qs = qs.filter(ca_owner_id=ca)
-    if status == "open":
-        qs = qs.open()
-    elif status == "closed":
-        qs = qs.filter(status=Incident.Status.RESOLVED)
-    elif status:
-        qs = qs.filter(status=status)
-    if tag:
-        qs = qs.tagged(tag)
-    if overdue:
-        qs = qs.overdue(now)
-    if open_questions:
-        qs = qs.with_open_questions()
-    # Only those who may see security-sensitive incidents can filter on the flag; for the
-    # others the visibility filter already decides.
-    if security_sensitive is not None and perm.role(user) in (perm.Role.STAFF, perm.Role.CA_REP):
-        qs = qs.filter(security_sensitive=security_sensitive)
-    if q:
-        qs = qs.filter(Q(title__icontains=q) | Q(whiteboard__icontains=q) | Q(number=int(q) if q.isdigit() else -1))
-    return with_list_data(qs, user).order_by(*SORTS.get(sort, SORTS["-number"]))
+class InvalidFilter(ValueError):
+    """Query parameters IncidentFilter refuses; `errors` maps each parameter to its messages."""
+
+    def __init__(self, errors) -> None:
+        super().__init__("; ".join(error_lines(errors)))
+        self.errors = errors
+
+
+def incidents_visible_to(user: Any) -> QuerySet[Incident]:
+    """Every incident `user` may see (accounts.permissions), unfiltered and unannotated."""
+    return Incident.objects.visible_to(user)
+
+
+def incident_filter(*, user: Any, params: Mapping[str, Any] | None, now: datetime | None = None) -> IncidentFilter:
+    """IncidentFilter over `params` (query parameters) on the incidents `user` may see: a filter
+    only narrows that set. Pages and exports show its errors; incident_rows lists its result."""
+    return IncidentFilter(params, queryset=incidents_visible_to(user), user=user, now=now)
+
+
+def incident_rows(filters: IncidentFilter) -> QuerySet[Incident]:
+    """The incidents a valid filter selects, sorted, with what a list row shows (3 queries a page)."""
+    if not filters.is_valid():
+        raise InvalidFilter(filters.errors)
+    return with_list_data(filters.qs, filters.user)
+
+
+def incident_list(*, user: Any, params: Mapping[str, Any] | None = None, now: datetime | None = None) -> QuerySet[Incident]:
+    """Incidents `user` may see, filtered and sorted by IncidentFilter's query parameters in `params`."""
+    return incident_rows(incident_filter(user=user, params=params, now=now))
 
 
 def with_list_data(qs: QuerySet[Incident], user: Any) -> QuerySet[Incident]:
