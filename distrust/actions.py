@@ -11,7 +11,7 @@ import binascii
 import csv
 import io
 import re
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts import permissions
 from pki.x509 import CertificateError, kind as cert_kind, load_any, nss_name_text
 from config.errors import DomainError, NotPermitted, TransitionError
-from distrust import artifacts, selectors, workflow
+from distrust import artifacts, onecrl_store, selectors, workflow
 from distrust.models import (
     Artifact,
     ClosureItem,
@@ -29,27 +29,14 @@ from distrust.models import (
     DistrustEvent,
     DistrustStep,
     DistrustTarget,
-    OneCRLEntry,
     TestCertificate,
     TestRun,
     UsageFigure,
 )
-from pki.onecrl import OneCRLError, OneCRLRecord, parse_collection, parse_record, record_id
+from pki.onecrl import OneCRLError, parse_collection
 
 Status = DistrustStep.Status
 
-# The fields each step's form may change.
-STEP_FIELDS: dict[str, tuple[str, ...]] = {
-    "report": ("reported_by", "reported_on", "incident_numbers"),
-    "decide": ("decision", "rationale", "discussed_in", "discussion_url", "decided_on", "kind", "purpose_server",
-               "purpose_email", "distrust_after", "bug"),
-    "impact": ("impact_notes",),
-    "implement": ("include_certificate_objects",),
-    "test": (),
-    "release": ("nss_version", "roots_module_version", "release_kind", "release_date", "onecrl_published_on"),
-    "communicate": ("announcement", "is_security_incident", "cve_id", "all_cas_mailed", "blog_url"),
-    "result": ("user_visible_result",),
-}
 CHOICES = {
     "kind": DistrustAction.Kind.values,
     "discussed_in": DistrustAction.Discussion.values,
@@ -98,11 +85,23 @@ def _require_open(action: DistrustAction, key: str, doing: str) -> None:
         )
 
 
-def _require_not_done(action: DistrustAction, key: str, doing: str) -> None:
-    if action.steps.get(step=key).status == Status.DONE:
+def _require_may_change(action: DistrustAction, collection: str, doing: str) -> None:
+    """Refuse to change one of the action's collections (workflow.COLLECTIONS) unless the open step's row
+    lets it change; the message names the step to reopen, or the step to complete first."""
+    current = action.state  # the open step's key, or "closed"
+    if current in workflow.BY_KEY and collection in workflow.step(current).may_change:
+        return
+    keys = workflow.changing(collection)
+    if current not in workflow.BY_KEY or workflow.position(current) > workflow.position(keys[-1]):
+        last = keys[-1]
         raise TransitionError(
-            f"Cannot {doing}: step {workflow.position(key)} ({workflow.step(key).title}) is done; reopen it first."
+            f"Cannot {doing}: step {workflow.position(last)} ({workflow.step(last).title}) is done; reopen it first."
         )
+    first = keys[0]
+    raise TransitionError(
+        f"Cannot {doing}: step {workflow.position(first)} ({workflow.step(first).title}) has not started; "
+        f"complete step {workflow.position(current)} ({workflow.step(current).title}) first."
+    )
 
 
 def _incidents(numbers: list[int]):
@@ -160,7 +159,7 @@ def action_create(
                      status=Status.OPEN if i == 1 else Status.PENDING)
         for i, s in enumerate(workflow.STEPS, start=1)
     ])
-    _event(action, actor, "created", step="report", new="report",
+    _event(action, actor, "created", step=action.state, new=action.state,
            detail={"incidents": [i.number for i in incidents], "kind": kind})
     return action
 
@@ -175,8 +174,8 @@ def step_save(*, actor: Any, action: DistrustAction, step: str, data: dict[str, 
     _require_manage(actor)
     action = _locked(action)
     _require_open(action, step, f"save step {step!r}")
-    allowed = STEP_FIELDS[step]
-    unknown = sorted(set(data) - set(allowed))
+    row = workflow.step(step)
+    unknown = sorted(set(data) - set(row.fields))
     if unknown:
         raise DomainError(f"Step {step!r} has no field(s) {', '.join(unknown)}.",
                           errors={k: ["unknown field"] for k in unknown})
@@ -193,11 +192,7 @@ def step_save(*, actor: Any, action: DistrustAction, step: str, data: dict[str, 
         if getattr(action, name) != value:
             setattr(action, name, value)
             changed[name] = value if isinstance(value, (str, bool, int, type(None))) else str(value)
-    if step == "impact":
-        counts = artifacts.chain_counts(action)
-        action.chain_count, action.chain_intermediates, action.chain_leaves = (
-            counts["total"], counts["intermediates"], counts["leaves"])
-        changed["chain_count"] = counts["total"]
+    changed.update(row.on_save(action, actor))
     action.save()
     if changed:
         _event(action, actor, "saved", step=step, detail=changed)
@@ -233,31 +228,11 @@ def _complete(*, actor: Any, action: DistrustAction, step: str) -> None:
         steps[nxt].save()
     old_state = action.state
     action.state = nxt or DistrustAction.State.CLOSED
-    detail: dict[str, Any] = {}
-    if step == "release":
-        detail["onecrl_published"] = _publish_onecrl(action, actor)
-        if action.is_embargoed:
-            action.is_embargoed = False  # released: the embargo ends
-            detail["embargo_lifted"] = True
-    if step == "test":
-        run = action.test_runs.first()
-        detail["test_run"] = run.pk if run else None
+    detail = workflow.step(step).on_complete(action, actor)
     if nxt is None:
         action.closed_at = timezone.now()
     action.save()
     _event(action, actor, "completed", step=step, old=old_state, new=action.state, detail=detail)
-
-
-def _publish_onecrl(action: DistrustAction, actor: Any) -> int:
-    """Put the action's OneCRL records into the managed collection once published."""
-    if action.onecrl_published_on is None or Artifact.Kind.ONECRL not in artifacts.required_artifacts(action):
-        return 0
-    records = artifacts.onecrl_records(action, who=getattr(actor, "username", ""),
-                                       created=datetime.combine(action.onecrl_published_on, datetime.min.time(),
-                                                                tzinfo=dt_timezone.utc))
-    for r in records:
-        _store_record(parse_record(r, source="generated"), action=action)
-    return len(records)
 
 
 @transaction.atomic
@@ -341,7 +316,7 @@ def target_add(*, actor: Any, action: DistrustAction, sha256: str = "", issuer: 
     """Add a registry certificate (by SHA-256) or an issuer + serial alone."""
     _require_manage(actor)
     action = _locked(action)
-    _require_not_done(action, "decide", "change the certificates to distrust")
+    _require_may_change(action, workflow.TARGETS, "change the certificates to distrust")
     if sha256.strip():
         cert = selectors.certificate_by_fingerprint(sha256)
         if cert is None:
@@ -368,7 +343,7 @@ def target_add(*, actor: Any, action: DistrustAction, sha256: str = "", issuer: 
         action=action, certificate=cert, issuer_der=issuer_der, serial_der=serial_der,
         serial_hex=content.hex().upper(), label=label[:255], cert_kind=kind,
     )
-    _event(action, actor, "target_added", step="decide",
+    _event(action, actor, "target_added", step=workflow.home(workflow.TARGETS),
            detail={"label": target.label, "serial": target.serial_hex, "sha256": cert.sha256 if cert else None})
     return target
 
@@ -377,11 +352,11 @@ def target_add(*, actor: Any, action: DistrustAction, sha256: str = "", issuer: 
 def target_remove(*, actor: Any, action: DistrustAction, target_id: int) -> None:
     _require_manage(actor)
     action = _locked(action)
-    _require_not_done(action, "decide", "change the certificates to distrust")
+    _require_may_change(action, workflow.TARGETS, "change the certificates to distrust")
     target = action.targets.filter(pk=target_id).first()
     if target is None:
         raise DomainError(f"Action {action.pk} has no target {target_id}.")
-    _event(action, actor, "target_removed", step="decide", detail={"label": target.label})
+    _event(action, actor, "target_removed", step=workflow.home(workflow.TARGETS), detail={"label": target.label})
     target.delete()
 
 
@@ -409,12 +384,12 @@ def _figure(action: DistrustAction, row: dict[str, Any], *, where: str, source: 
 def usage_add(*, actor: Any, action: DistrustAction, figures: list[dict[str, Any]]) -> list[UsageFigure]:
     _require_manage(actor)
     action = _locked(action)
-    _require_not_done(action, "impact", "change the usage figures")
+    _require_may_change(action, workflow.USAGE_FIGURES, "change the usage figures")
     if not figures:
         raise DomainError("Give at least one usage figure.")
     rows = [_figure(action, f, where=f"figure {i}", source="entered") for i, f in enumerate(figures, start=1)]
     UsageFigure.objects.bulk_create(rows)
-    _event(action, actor, "usage_added", step="impact", detail={"count": len(rows)})
+    _event(action, actor, "usage_added", step=workflow.home(workflow.USAGE_FIGURES), detail={"count": len(rows)})
     return rows
 
 
@@ -426,7 +401,7 @@ def usage_import_csv(*, actor: Any, action: DistrustAction, text: str) -> list[U
     """CSV with a header: root (label or SHA-256), metric, value, period (optional). All rows or none."""
     _require_manage(actor)
     action = _locked(action)
-    _require_not_done(action, "impact", "change the usage figures")
+    _require_may_change(action, workflow.USAGE_FIGURES, "change the usage figures")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("root", "metric", "value") if c not in header]
@@ -440,7 +415,7 @@ def usage_import_csv(*, actor: Any, action: DistrustAction, text: str) -> list[U
     if not rows:
         raise DomainError("The CSV has no rows.", errors={"csv": ["empty"]})
     UsageFigure.objects.bulk_create(rows)
-    _event(action, actor, "usage_imported", step="impact", detail={"count": len(rows)})
+    _event(action, actor, "usage_imported", step=workflow.home(workflow.USAGE_FIGURES), detail={"count": len(rows)})
     return rows
 
 
@@ -448,11 +423,11 @@ def usage_import_csv(*, actor: Any, action: DistrustAction, text: str) -> list[U
 def usage_remove(*, actor: Any, action: DistrustAction, figure_id: int) -> None:
     _require_manage(actor)
     action = _locked(action)
-    _require_not_done(action, "impact", "change the usage figures")
+    _require_may_change(action, workflow.USAGE_FIGURES, "change the usage figures")
     deleted, _ = action.usage_figures.filter(pk=figure_id).delete()
     if not deleted:
         raise DomainError(f"Action {action.pk} has no usage figure {figure_id}.")
-    _event(action, actor, "usage_removed", step="impact", detail={"id": figure_id})
+    _event(action, actor, "usage_removed", step=workflow.home(workflow.USAGE_FIGURES), detail={"id": figure_id})
 
 
 # --- implement ------------------------------------------------------------------------------
@@ -463,7 +438,7 @@ def artifacts_generate(*, actor: Any, action: DistrustAction) -> list[Artifact]:
     """Refresh the cross-sign closure, then (re)generate the OneCRL JSON and the certdata.txt diff."""
     _require_manage(actor)
     action = _locked(action)
-    _require_open(action, "implement", "generate the artifacts")
+    _require_may_change(action, workflow.ARTIFACTS, "generate the artifacts")
     graph = selectors.trust_graph()
     candidates = artifacts.closure_candidates(action, graph)
     existing = {item.certificate_id: item for item in action.closure_items.all()}
@@ -487,7 +462,7 @@ def artifacts_generate(*, actor: Any, action: DistrustAction) -> list[Artifact]:
         )
         made.append(art)
     action.artifacts.exclude(kind__in=[a.kind for a in made]).delete()
-    _event(action, actor, "artifacts_generated", step="implement",
+    _event(action, actor, "artifacts_generated", step=workflow.home(workflow.ARTIFACTS),
            detail={"artifacts": [a.kind for a in made], "closure_new": [str(i.certificate) for i in new_items]})
     return made
 
@@ -496,7 +471,7 @@ def artifacts_generate(*, actor: Any, action: DistrustAction) -> list[Artifact]:
 def closure_decide(*, actor: Any, action: DistrustAction, item_id: int, decision: str, reason: str = "") -> ClosureItem:
     _require_manage(actor)
     action = _locked(action)
-    _require_open(action, "implement", "decide on a cross-signed certificate")
+    _require_may_change(action, workflow.CLOSURE_ITEMS, "decide on a cross-signed certificate")
     item = action.closure_items.select_related("certificate").filter(pk=item_id).first()
     if item is None:
         raise DomainError(f"Action {action.pk} has no cross-sign item {item_id}.")
@@ -507,7 +482,8 @@ def closure_decide(*, actor: Any, action: DistrustAction, item_id: int, decision
     old = item.decision
     item.decision, item.reason, item.decided_by, item.decided_at = decision, reason.strip(), actor, timezone.now()
     item.save()
-    _event(action, actor, "closure_decided", step="implement", old=old, new=decision, reason=item.reason,
+    _event(action, actor, "closure_decided", step=workflow.home(workflow.CLOSURE_ITEMS), old=old, new=decision,
+           reason=item.reason,
            detail={"certificate": item.certificate.sha256})
     return item
 
@@ -521,7 +497,7 @@ def test_certificate_add(*, actor: Any, action: DistrustAction, sha256: str = ""
     """Attach a registry certificate (SHA-256) or an uploaded one (PEM or DER)."""
     _require_manage(actor)
     action = _locked(action)
-    _require_not_done(action, "test", "attach a test certificate")
+    _require_may_change(action, workflow.TEST_CERTIFICATES, "attach a test certificate")
     if sha256.strip():
         cert = selectors.certificate_by_fingerprint(sha256)
         if cert is None:
@@ -552,7 +528,7 @@ def test_certificate_add(*, actor: Any, action: DistrustAction, sha256: str = ""
         label=(str(cert) if cert else parsed_cert.label or parsed_cert.subject_text)[:255],
         cert_kind=cert_kind(parsed_cert), not_before=parsed_cert.not_before,
     )
-    _event(action, actor, "test_certificate_added", step="test",
+    _event(action, actor, "test_certificate_added", step=workflow.home(workflow.TEST_CERTIFICATES),
            detail={"sha256": test.sha256, "kind": test.cert_kind, "in_registry": cert is not None})
     return test
 
@@ -561,11 +537,12 @@ def test_certificate_add(*, actor: Any, action: DistrustAction, sha256: str = ""
 def test_certificate_remove(*, actor: Any, action: DistrustAction, test_id: int) -> None:
     _require_manage(actor)
     action = _locked(action)
-    _require_not_done(action, "test", "remove a test certificate")
+    _require_may_change(action, workflow.TEST_CERTIFICATES, "remove a test certificate")
     deleted, _ = action.test_certificates.filter(pk=test_id).delete()
     if not deleted:
         raise DomainError(f"Action {action.pk} has no test certificate {test_id}.")
-    _event(action, actor, "test_certificate_removed", step="test", detail={"id": test_id})
+    _event(action, actor, "test_certificate_removed", step=workflow.home(workflow.TEST_CERTIFICATES),
+           detail={"id": test_id})
 
 
 @transaction.atomic
@@ -573,7 +550,7 @@ def test_run(*, actor: Any, action: DistrustAction) -> TestRun:
     """Apply the distrust to the registry's trust store and judge every attached certificate on every path."""
     _require_manage(actor)
     action = _locked(action)
-    _require_open(action, "test", "run the test")
+    _require_may_change(action, workflow.TEST_RUNS, "run the test")
     tests = list(action.test_certificates.select_related("certificate"))
     for t in tests:
         if t.certificate is not None and not t.der:
@@ -582,7 +559,8 @@ def test_run(*, actor: Any, action: DistrustAction) -> TestRun:
     run = TestRun.objects.create(action=action, passed=passed, results=results, summary=summary,
                                  config_digest=artifacts.config_digest(action, tests=tests),
                                  ran_at=timezone.now(), ran_by=actor)
-    _event(action, actor, "tested", step="test", new="passed" if passed else "failed", detail={"run": run.pk},
+    _event(action, actor, "tested", step=workflow.home(workflow.TEST_RUNS), new="passed" if passed else "failed",
+           detail={"run": run.pk},
            reason="" if passed else summary)
     return run
 
@@ -595,21 +573,6 @@ test_run.__test__ = False
 # --- OneCRL collection ----------------------------------------------------------------------
 
 
-def _store_record(rec: OneCRLRecord, *, action: DistrustAction | None = None) -> tuple[OneCRLEntry, bool]:
-    key = rec.key()
-    block_key = selectors.onecrl_block_key(*key) if rec.by_issuer_serial else (
-        "subject:" + base64.b64encode(key[0]).decode() + "/" + base64.b64encode(key[1]).decode())
-    return OneCRLEntry.objects.update_or_create(
-        record_id=rec.id or record_id(key),
-        defaults=dict(
-            issuer_der=rec.issuer_der, serial_content=rec.serial_content, subject_der=rec.subject_der,
-            pubkey_hash=rec.pubkey_hash, block_key=block_key, enabled=rec.enabled, bug=rec.details.bug,
-            who=rec.details.who, why=rec.details.why, name=rec.details.name, created=rec.details.created,
-            schema=rec.schema, last_modified=rec.last_modified, **({"action": action} if action else {}),
-        ),
-    )
-
-
 @transaction.atomic
 def onecrl_import(*, actor: Any, text: str, source: str) -> dict[str, int]:
     """Load a remote-settings dump into the managed collection; records already held (same id) are updated."""
@@ -619,7 +582,7 @@ def onecrl_import(*, actor: Any, text: str, source: str) -> dict[str, int]:
         raise DomainError(str(exc)) from None
     created = updated = 0
     for rec in records:
-        _, was_created = _store_record(rec)
+        _, was_created = onecrl_store.store_record(rec)
         created += was_created
         updated += not was_created
     return {"records": len(records), "created": created, "updated": updated}

@@ -6,6 +6,7 @@ import re
 
 from django import forms
 
+from distrust import workflow
 from distrust.actions import CSV_COLUMNS
 from distrust.models import ClosureItem, DistrustAction
 
@@ -47,80 +48,36 @@ class ActionCreateForm(forms.Form):
     is_security_incident = forms.BooleanField(label="Security incident (gets a CVE)", required=False)
 
 
-class ReportForm(forms.ModelForm):
-    incident_numbers = IncidentNumbersField(label="Incidents", required=False)
-
-    class Meta:
-        model = DistrustAction
-        fields = ["reported_by", "reported_on"]
-        widgets = {"reported_on": DATE}
-
-
-class DecideForm(forms.ModelForm):
-    discussion_url = forms.URLField(label="Discussion link", required=False, assume_scheme="https")
-
-    class Meta:
-        model = DistrustAction
-        fields = ["decision", "rationale", "discussed_in", "discussion_url", "decided_on", "kind", "purpose_server",
-                  "purpose_email", "distrust_after", "bug"]
-        widgets = {"decided_on": DATE, "distrust_after": DATETIME, "decision": TEXT, "rationale": TEXT}
-        help_texts = {"distrust_after": "UTC. Certificates issued after it are no longer trusted."}
-
-
-class ImpactForm(forms.ModelForm):
-    class Meta:
-        model = DistrustAction
-        fields = ["impact_notes"]
-        widgets = {"impact_notes": TEXT}
-
-
-class ImplementForm(forms.ModelForm):
-    class Meta:
-        model = DistrustAction
-        fields = ["include_certificate_objects"]
-
-
-class TestStepForm(forms.ModelForm):
-    __test__ = False
-
-    class Meta:
-        model = DistrustAction
-        fields: list[str] = []
-
-
-class ReleaseForm(forms.ModelForm):
-    class Meta:
-        model = DistrustAction
-        fields = ["nss_version", "roots_module_version", "release_kind", "release_date", "onecrl_published_on"]
-        widgets = {"release_date": DATE, "onecrl_published_on": DATE}
-
-
-class CommunicateForm(forms.ModelForm):
-    blog_url = forms.URLField(label="Blog post", required=False, assume_scheme="https")
-
-    class Meta:
-        model = DistrustAction
-        fields = ["announcement", "is_security_incident", "cve_id", "all_cas_mailed", "blog_url"]
-        widgets = {"announcement": forms.Textarea(attrs={"rows": 14})}
-
-
-class ResultForm(forms.ModelForm):
-    class Meta:
-        model = DistrustAction
-        fields = ["user_visible_result"]
-        widgets = {"user_visible_result": TEXT}
-
-
-STEP_FORMS = {
-    "report": ReportForm,
-    "decide": DecideForm,
-    "impact": ImpactForm,
-    "implement": ImplementForm,
-    "test": TestStepForm,
-    "release": ReleaseForm,
-    "communicate": CommunicateForm,
-    "result": ResultForm,
+# How a field looks in whichever step's form asks for it (workflow.STEPS says which step does).
+# Fields that are not plain model fields, or need a URL scheme assumed, are declared here.
+FORM_FIELDS = {
+    "incident_numbers": lambda: IncidentNumbersField(label="Incidents", required=False),
+    "discussion_url": lambda: forms.URLField(label="Discussion link", required=False, assume_scheme="https"),
+    "blog_url": lambda: forms.URLField(label="Blog post", required=False, assume_scheme="https"),
 }
+WIDGETS = {
+    "reported_on": DATE, "decided_on": DATE, "distrust_after": DATETIME, "decision": TEXT, "rationale": TEXT,
+    "impact_notes": TEXT, "release_date": DATE, "onecrl_published_on": DATE,
+    "announcement": forms.Textarea(attrs={"rows": 14}), "user_visible_result": TEXT,
+}
+HELP_TEXTS = {"distrust_after": "UTC. Certificates issued after it are no longer trusted."}
+
+
+def step_form(step: workflow.Step) -> type[forms.ModelForm]:
+    """The form of one step: exactly the fields of its row in the workflow table, in the table's order."""
+    meta = type("Meta", (), {
+        "model": DistrustAction,
+        "fields": list(step.fields),
+        "widgets": {name: w for name, w in WIDGETS.items() if name in step.fields},
+        "help_texts": {name: h for name, h in HELP_TEXTS.items() if name in step.fields},
+    })
+    declared = {name: make() for name, make in FORM_FIELDS.items() if name in step.fields}
+    name = "".join(word.capitalize() for word in step.title.split()) + "StepForm"
+    # __test__: a form named "TestStepForm" is not a pytest test class.
+    return type(name, (forms.ModelForm,), {"Meta": meta, "__module__": __name__, "__test__": False, **declared})
+
+
+STEP_FORMS: dict[str, type[forms.ModelForm]] = {s.key: step_form(s) for s in workflow.STEPS}
 
 
 class ReopenForm(forms.Form):

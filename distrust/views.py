@@ -144,12 +144,13 @@ def step_edit(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 return redirect(action if complete else _step_url(action, step))
         action = _action(request, pk)
     else:
+        # Drafts for the fields of whichever step's form shows them.
         initial = {}
-        if step == "report":
+        if "incident_numbers" in form_class.base_fields:
             initial["incident_numbers"] = list(action.incidents.values_list("number", flat=True))
-        if step == "communicate" and not action.announcement:
+        if "announcement" in form_class.base_fields and not action.announcement:
             initial["announcement"] = artifacts.announcement_draft(action)
-        if step == "result" and not action.user_visible_result:
+        if "user_visible_result" in form_class.base_fields and not action.user_visible_result:
             initial["user_visible_result"] = artifacts.RESULT_DEFAULT
         form = form_class(instance=action, initial=initial)
     context = _detail_context(request, action)
@@ -162,6 +163,8 @@ def step_edit(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         "usage_figures": list(action.usage_figures.all()),
         "test_certificates": [(t, artifacts.expectation(action, t)) for t in action.test_certificates.all()],
         "latest_run": action.test_runs.first(), "step_open": current["state"].status == "open",
+        # Each collection's panel shows on the page of the step it belongs to.
+        "homes": {c: workflow.home(c) for c in workflow.COLLECTIONS},
     })
     return render(request, "distrust/step.html", context)
 
@@ -187,14 +190,14 @@ def target_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.TargetForm(request.POST)
     if form.is_valid():
         _attempt(request, actions.target_add, action=action, success="Certificate added.", **form.cleaned_data)
-    return redirect(_step_url(action, "decide"))
+    return redirect(_step_url(action, workflow.home(workflow.TARGETS)))
 
 
 @require_POST
 def target_remove(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
     action = _managed(request, pk)
     _attempt(request, actions.target_remove, action=action, target_id=target_id, success="Certificate removed.")
-    return redirect(_step_url(action, "decide"))
+    return redirect(_step_url(action, workflow.home(workflow.TARGETS)))
 
 
 @require_POST
@@ -205,7 +208,7 @@ def usage_add(request: HttpRequest, pk: int) -> HttpResponse:
         _attempt(request, actions.usage_add, action=action, figures=[form.cleaned_data], success="Figure added.")
     else:
         messages.error(request, "Give the root, the metric and a numeric value.")
-    return redirect(_step_url(action, "impact"))
+    return redirect(_step_url(action, workflow.home(workflow.USAGE_FIGURES)))
 
 
 @require_POST
@@ -216,25 +219,25 @@ def usage_csv(request: HttpRequest, pk: int) -> HttpResponse:
         text = form.text() if form.is_valid() else ""
     except Exception as exc:  # noqa: BLE001 - a ValidationError from decoding
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect(_step_url(action, "impact"))
+        return redirect(_step_url(action, workflow.home(workflow.USAGE_FIGURES)))
     rows = _attempt(request, actions.usage_import_csv, action=action, text=text)
     if rows:
         messages.success(request, f"{len(rows)} usage figure(s) imported.")
-    return redirect(_step_url(action, "impact"))
+    return redirect(_step_url(action, workflow.home(workflow.USAGE_FIGURES)))
 
 
 @require_POST
 def usage_remove(request: HttpRequest, pk: int, figure_id: int) -> HttpResponse:
     action = _managed(request, pk)
     _attempt(request, actions.usage_remove, action=action, figure_id=figure_id, success="Figure removed.")
-    return redirect(_step_url(action, "impact"))
+    return redirect(_step_url(action, workflow.home(workflow.USAGE_FIGURES)))
 
 
 @require_POST
 def artifacts_generate(request: HttpRequest, pk: int) -> HttpResponse:
     action = _managed(request, pk)
     _attempt(request, actions.artifacts_generate, action=action, success="Artifacts generated.")
-    return redirect(_step_url(action, "implement"))
+    return redirect(_step_url(action, workflow.home(workflow.ARTIFACTS)))
 
 
 @require_POST
@@ -246,7 +249,7 @@ def closure_decide(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
                  **form.cleaned_data)
     else:
         messages.error(request, "Choose to add or to waive.")
-    return redirect(_step_url(action, "implement"))
+    return redirect(_step_url(action, workflow.home(workflow.CLOSURE_ITEMS)))
 
 
 @require_POST
@@ -256,14 +259,14 @@ def test_certificate_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         _attempt(request, actions.test_certificate_add, action=action, sha256=form.cleaned_data["sha256"],
                  data=form.data_bytes(), success="Test certificate attached.")
-    return redirect(_step_url(action, "test"))
+    return redirect(_step_url(action, workflow.home(workflow.TEST_CERTIFICATES)))
 
 
 @require_POST
 def test_certificate_remove(request: HttpRequest, pk: int, test_id: int) -> HttpResponse:
     action = _managed(request, pk)
     _attempt(request, actions.test_certificate_remove, action=action, test_id=test_id, success="Removed.")
-    return redirect(_step_url(action, "test"))
+    return redirect(_step_url(action, workflow.home(workflow.TEST_CERTIFICATES)))
 
 
 @require_POST
@@ -275,7 +278,7 @@ def test_run(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Test passed: " + run.summary + ".")
         else:
             messages.error(request, "Test failed: " + run.summary + ".")
-    return redirect(_step_url(action, "test"))
+    return redirect(_step_url(action, workflow.home(workflow.TEST_RUNS)))
 
 
 test_certificate_add.__test__ = False

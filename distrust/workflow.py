@@ -5,6 +5,11 @@ done. Steps are done in order: completing the open step opens the next one; reop
 a done step (with a reason) sends it and every later step back, since what follows
 was built on it. A gate returns what is still missing; an empty list lets the step
 complete. distrust/actions.py applies the table; pages show the gates' messages.
+
+Each row holds everything about its step: the fields its form may change, the
+collections of the action that may change while it is open, its gate, and what saving
+and completing it trigger (hooks). Nothing outside this module names a step except the
+hooks themselves.
 """
 
 from __future__ import annotations
@@ -12,10 +17,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from distrust.models import Artifact, ClosureItem, DistrustAction, DistrustStep
 
 Gate = Callable[[DistrustAction], list[str]]
+# A hook runs inside the action's transaction, may set fields on the action (the caller saves
+# it) or write rows, and returns what to record in the history row's detail.
+Hook = Callable[[DistrustAction, Any], dict[str, Any]]
+
+# The collections of an action that a step may let change, by their related name on DistrustAction.
+TARGETS = "targets"
+USAGE_FIGURES = "usage_figures"
+ARTIFACTS = "artifacts"  # generating them also refreshes the cross-sign closure
+CLOSURE_ITEMS = "closure_items"  # deciding on a cross-signed certificate
+TEST_CERTIFICATES = "test_certificates"
+TEST_RUNS = "test_runs"
+COLLECTIONS: tuple[str, ...] = (TARGETS, USAGE_FIGURES, ARTIFACTS, CLOSURE_ITEMS, TEST_CERTIFICATES, TEST_RUNS)
 
 
 # --- gates: each returns the sentences of what is missing ---------------------------------
@@ -142,6 +160,40 @@ def gate_result(a: DistrustAction) -> list[str]:
     return [] if a.user_visible_result.strip() else ["describe what users now see"]
 
 
+# --- hooks: what saving or completing a step does besides recording it ----------------------
+
+
+def no_hook(a: DistrustAction, actor: Any) -> dict[str, Any]:
+    return {}
+
+
+def save_impact(a: DistrustAction, actor: Any) -> dict[str, Any]:
+    """Saving the impact step measures how many registry certificates chain through the targets."""
+    from distrust import artifacts
+
+    counts = artifacts.chain_counts(a)
+    a.chain_count, a.chain_intermediates, a.chain_leaves = counts["total"], counts["intermediates"], counts["leaves"]
+    return {"chain_count": counts["total"]}
+
+
+def complete_test(a: DistrustAction, actor: Any) -> dict[str, Any]:
+    """The history row names the test run that let the step complete."""
+    run = a.test_runs.first()
+    return {"test_run": run.pk if run else None}
+
+
+def complete_release(a: DistrustAction, actor: Any) -> dict[str, Any]:
+    """Releasing publishes the action's OneCRL records into the managed collection and ends the embargo."""
+    from distrust import onecrl_store
+
+    detail: dict[str, Any] = {"onecrl_published": onecrl_store.publish_action_records(
+        a, who=getattr(actor, "username", ""))}
+    if a.is_embargoed:
+        a.is_embargoed = False  # released: the embargo ends
+        detail["embargo_lifted"] = True
+    return detail
+
+
 # --- THE table ------------------------------------------------------------------------
 
 
@@ -150,22 +202,50 @@ class Step:
     key: str
     title: str
     asks: str  # what the seed asks of the step
+    fields: tuple[str, ...]  # what the step's form may change (DistrustAction fields, and incident_numbers)
+    # Collections (see COLLECTIONS) that may change while this step is the open one. A collection
+    # opens at one step and stays changeable until a later one is done, so each forms one run of rows.
+    may_change: frozenset[str]
     gate: Gate
+    on_save: Hook = no_hook  # after the fields are set, before the action is saved
+    on_complete: Hook = no_hook  # after the gate passed and the next step opened
 
 
 STEPS: tuple[Step, ...] = (
-    Step("report", "Report", "The incident(s) and who reported the security concern.", gate_report),
+    Step("report", "Report", "The incident(s) and who reported the security concern.",
+         fields=("reported_by", "reported_on", "incident_numbers"),
+         may_change=frozenset({TARGETS, USAGE_FIGURES, TEST_CERTIFICATES}),
+         gate=gate_report),
     Step("decide", "Decide", "Course of action (from the immediate minimum response), rationale, where discussed, date; "
-         "the certificates, purposes and kind of distrust.", gate_decide),
+         "the certificates, purposes and kind of distrust.",
+         fields=("decision", "rationale", "discussed_in", "discussion_url", "decided_on", "kind", "purpose_server",
+                 "purpose_email", "distrust_after", "bug"),
+         may_change=frozenset({TARGETS, USAGE_FIGURES, TEST_CERTIFICATES}),
+         gate=gate_decide),
     Step("impact", "Measure impact", "Usage figures for the affected roots; certificates chaining through the targets.",
-         gate_impact),
-    Step("implement", "Implement", "OneCRL records, the NSS certdata.txt diff, the cross-sign closure.", gate_implement),
-    Step("test", "Test", "Bad certificates no longer reach a trusted root through any known path.", gate_test),
+         fields=("impact_notes",),
+         may_change=frozenset({USAGE_FIGURES, TEST_CERTIFICATES}),
+         gate=gate_impact, on_save=save_impact),
+    Step("implement", "Implement", "OneCRL records, the NSS certdata.txt diff, the cross-sign closure.",
+         fields=("include_certificate_objects",),
+         may_change=frozenset({ARTIFACTS, CLOSURE_ITEMS, TEST_CERTIFICATES}),
+         gate=gate_implement),
+    Step("test", "Test", "Bad certificates no longer reach a trusted root through any known path.",
+         fields=(),
+         may_change=frozenset({TEST_CERTIFICATES, TEST_RUNS}),
+         gate=gate_test, on_complete=complete_test),
     Step("release", "Release", "NSS or roots module version, regular or chemspill, date; OneCRL publication date.",
-         gate_release),
+         fields=("nss_version", "roots_module_version", "release_kind", "release_date", "onecrl_published_on"),
+         may_change=frozenset(),
+         gate=gate_release, on_complete=complete_release),
     Step("communicate", "Communicate", "Announcement to the policy list, CVE id, mail to all CAs, blog post.",
-         gate_communicate),
-    Step("result", "Result", "What users now see; the action closes.", gate_result),
+         fields=("announcement", "is_security_incident", "cve_id", "all_cas_mailed", "blog_url"),
+         may_change=frozenset(),
+         gate=gate_communicate),
+    Step("result", "Result", "What users now see; the action closes.",
+         fields=("user_visible_result",),
+         may_change=frozenset(),
+         gate=gate_result),
 )
 
 # The transitions of one step's status: event -> (from status, to status).
@@ -173,8 +253,6 @@ TRANSITIONS: dict[str, tuple[str, str]] = {
     "complete": (DistrustStep.Status.OPEN, DistrustStep.Status.DONE),  # the gate must pass; the next step opens
     "reopen": (DistrustStep.Status.DONE, DistrustStep.Status.OPEN),    # needs a reason; later steps back to pending
 }
-# Data of a step may be saved while the step is open; targets until "decide" is done,
-# usage figures until "impact" is, test certificates until "test" is.
 
 STEP_KEYS: tuple[str, ...] = tuple(s.key for s in STEPS)
 BY_KEY: dict[str, Step] = {s.key: s for s in STEPS}
@@ -199,3 +277,16 @@ def next_key(key: str) -> str | None:
 def missing(action: DistrustAction, key: str) -> list[str]:
     """What the step still needs before it can be completed."""
     return step(key).gate(action)
+
+
+def changing(collection: str) -> tuple[str, ...]:
+    """The keys of the steps, in order, while which `collection` may change."""
+    if collection not in COLLECTIONS:
+        raise KeyError(f"no collection {collection!r}; the collections are {', '.join(COLLECTIONS)}")
+    return tuple(s.key for s in STEPS if collection in s.may_change)
+
+
+def home(collection: str) -> str:
+    """The step a collection belongs to: the last one while which it may change (its page shows it, its
+    history rows name it)."""
+    return changing(collection)[-1]
