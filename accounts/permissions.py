@@ -16,6 +16,7 @@ Roles (DOMAIN.md, People):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -70,6 +71,20 @@ def represents(user: Any, ca_owner_id: int | None) -> bool:
     return ca_owner_id is not None and ca_owner_id in represented_owner_ids(user)
 
 
+def load_represented_owner_ids(users: Iterable[Any]) -> None:
+    """Fill the cache `represented_owner_ids` reads for many users in one query, so code that asks
+    a rule for each of many users (the reminder sweep's audience) stays a fixed number of queries."""
+    from accounts.models import User
+
+    users = [u for u in users if _signed_in(u)]
+    owned: dict[int, set[int]] = {u.pk: set() for u in users}
+    through = User.represented_owners.through
+    for user_id, owner_id in through.objects.filter(user_id__in=owned).values_list("user_id", "caowner_id"):
+        owned[user_id].add(owner_id)
+    for user in users:
+        user._represented_owner_ids = frozenset(owned[user.pk])
+
+
 # --- Registry: CA owners and certificates are public; staff maintain them. ---------------
 
 
@@ -104,6 +119,16 @@ def incident_visibility_q(user: Any, prefix: str = "") -> Q:
 
 def can_create_incident(user: Any) -> bool:
     return _signed_in(user)
+
+
+def can_set_whiteboard_on_filing(user: Any) -> bool:
+    """The whiteboard carries triage tags and the next-update date: only staff set it, even when filing."""
+    return is_staff(user)
+
+
+def can_file_confirmed(user: Any, ca_owner_id: int | None) -> bool:
+    """A CA's own filing (or staff's) is accepted at once; anyone else's waits for triage."""
+    return is_staff(user) or represents(user, ca_owner_id)
 
 
 def can_filter_security_sensitive(user: Any) -> bool:
@@ -156,12 +181,6 @@ def can_view_private_comments(user: Any) -> bool:
     return is_staff(user)
 
 
-def can_view_comment(user: Any, comment: Any) -> bool:
-    if comment.is_private and not can_view_private_comments(user):
-        return False
-    return can_view_incident(user, comment.incident)
-
-
 def comment_visibility_q(user: Any) -> Q:
     """Filter for comments `user` may see, across incidents."""
     q = incident_visibility_q(user, prefix="incident__")
@@ -181,18 +200,24 @@ def can_view_statement(user: Any, statement: Any) -> bool:
     return is_staff(user) or represents(user, statement.ca_owner_id)
 
 
-def statement_visibility_q(user: Any) -> Q:
+def statement_visibility_q(user: Any, prefix: str = "") -> Q:
+    """Filter for statements `user` may see; `prefix` is the lookup path to the statement ('' or 'audit_statements__')."""
     if is_staff(user):
         return Q()
-    q = Q(is_public=True)
+    q = Q(**{f"{prefix}is_public": True})
     owners = represented_owner_ids(user)
     if owners:
-        q |= Q(ca_owner_id__in=owners)
+        q |= Q(**{f"{prefix}ca_owner_id__in": owners})
     return q
 
 
 def can_submit_statement(user: Any, ca_owner_id: int | None) -> bool:
     return is_staff(user) or represents(user, ca_owner_id)
+
+
+def can_record_statement_from_auditor(user: Any) -> bool:
+    """A statement received from the auditor itself counts without verification: only staff may say so."""
+    return is_staff(user)
 
 
 def can_change_statement(user: Any, statement: Any) -> bool:
@@ -231,6 +256,11 @@ def can_manage_distrust(user: Any) -> bool:
 # --- Accounts, API keys, notifications -------------------------------------------------
 
 
+def can_create_api_key(user: Any) -> bool:
+    """A key acts as its user, so only a signed-in, active user makes one (for themselves)."""
+    return _signed_in(user)
+
+
 def can_manage_api_key(user: Any, key: Any) -> bool:
     return _signed_in(user) and key.user_id == user.pk
 
@@ -259,6 +289,11 @@ def can_view_operations(user: Any) -> bool:
     return is_staff(user)
 
 
+def can_run_sweep(user: Any) -> bool:
+    """Queue a reminder sweep now, from the job schedule page."""
+    return is_staff(user)
+
+
 def can_manage_users(user: Any) -> bool:
     return is_staff(user)
 
@@ -277,5 +312,9 @@ def can_watch_incident(user: Any, incident: Any) -> bool:
     return _signed_in(user) and can_view_incident(user, incident)
 
 
-def can_view_notification(user: Any, notification: Any) -> bool:
-    return _signed_in(user) and notification.recipient_id == user.pk
+def notification_visibility_q(user: Any) -> Q:
+    """A user's notifications are their own; nobody signed in has none (rows mailed to a bare
+    address, with no recipient, belong to no account)."""
+    if not _signed_in(user):
+        return Q(pk__in=[])
+    return Q(recipient_id=user.pk)

@@ -78,10 +78,23 @@ def test_only_staff_triage_assess_post_private_and_manage(staff, rep_a, reviewer
 
 @pytest.mark.django_db
 def test_private_comment_hidden_from_everyone_but_staff(staff, rep_a, reviewer, anonymous, owner_a):
-    comment = SimpleNamespace(is_private=True, incident=incident(owner_a, sensitive=False))
-    assert perm.can_view_comment(staff, comment)
+    # Comments are only ever read as lists, so the rule is its queryset filter (comment_visibility_q).
+    from django.utils import timezone
+
+    from compliance.models import Comment, Incident
+
+    now = timezone.now()
+    public = Incident.objects.create(number=1, ca_owner=owner_a, title="Acme Trust: x", first_disclosed_at=now,
+                                     created_at=now, updated_at=now)
+    comment = Comment.objects.create(incident=public, kind="comment", body="staff only", is_private=True,
+                                     created_at=now)
+
+    def sees(user):
+        return Comment.objects.filter(perm.comment_visibility_q(user), pk=comment.pk).exists()
+
+    assert sees(staff)
     for user in (rep_a, reviewer, anonymous):
-        assert not perm.can_view_comment(user, comment)
+        assert not sees(user)
 
 
 @pytest.mark.django_db
