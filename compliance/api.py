@@ -102,7 +102,7 @@ class IncidentList(GenericAPIView):
         incident = act.incident_create(
             actor=request.user, ca_owner=owner, title=d["title"], description=d["description"],
             security_sensitive=d["security_sensitive"], source=d["source"],
-            whiteboard=d["whiteboard"] if perm.is_staff(request.user) else "", became_aware_at=d["became_aware_at"],
+            whiteboard=d["whiteboard"] if perm.can_set_whiteboard_on_filing(request.user) else "", became_aware_at=d["became_aware_at"],
         )
         row = sel.with_list_data(Incident.objects.filter(pk=incident.pk), request.user).get()
         return Response(IncidentSerializer(row, context={"now": timezone.now()}).data, status=http.HTTP_201_CREATED)

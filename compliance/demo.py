@@ -57,8 +57,8 @@ def load(stdout) -> None:
     delay = act.incident_create(
         actor=rep, ca_owner=owner, title=f"Delayed revocation of mis-issued certificates {DEMO_MARK}",
         description="Some subscribers asked for more time to replace certificates that must be revoked within 5 days.",
-        whiteboard="[ca-compliance] [leaf-revocation-delay]",
     )
+    # The whiteboard is staff's (accounts.permissions.can_set_whiteboard_on_filing): triage sets it.
     act.incident_update(actor=staff, incident=delay, whiteboard="[ca-compliance] [leaf-revocation-delay]")
     act.assessment_save(actor=staff, incident=delay, cert_type="tls", count=25, enumerable=True,
                         considerations={"ca_behavior.noticed_error_timely": {"answer": "yes", "note": "Self-reported."}},

@@ -28,9 +28,9 @@ class IncidentCreateForm(forms.Form):
     )
     whiteboard = forms.CharField(label="Whiteboard", required=False, help_text="E.g. [ca-compliance] [dv-misissuance]")
 
-    def __init__(self, *args: Any, staff: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, can_set_whiteboard: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not staff:
+        if not can_set_whiteboard:
             del self.fields["whiteboard"]
 
 

@@ -81,9 +81,7 @@ def with_list_data(qs: QuerySet[Incident], user: Any) -> QuerySet[Incident]:
         .annotate(c=Count("pk"))
         .values("c")
     )
-    comments = Comment.objects.filter(incident=OuterRef("pk"))
-    if not perm.can_view_private_comments(user):
-        comments = comments.filter(is_private=False)
+    comments = Comment.objects.filter(perm.comment_visibility_q(user), incident=OuterRef("pk"))
     comment_count = comments.order_by().values("incident").annotate(c=Count("pk")).values("c")
     return (
         qs.select_related("ca_owner", "assignee", "reporter")
@@ -104,10 +102,8 @@ def incident_for(user: Any, number: int) -> Incident | None:
 
 
 def comments_for(incident: Incident, user: Any) -> QuerySet[Comment]:
-    qs = incident.comments.select_related("author", "question", "report_version")
-    if not perm.can_view_private_comments(user):
-        qs = qs.filter(is_private=False)
-    return qs.order_by("created_at", "pk")
+    qs = incident.comments.filter(perm.comment_visibility_q(user))
+    return qs.select_related("author", "question", "report_version").order_by("created_at", "pk")
 
 
 def questions_for(incident: Incident, user: Any) -> QuerySet[Question]:

@@ -90,12 +90,12 @@ def incident_list(request):
 def incident_create(request):
     if not perm.can_create_incident(request.user):
         return _deny(request)
-    staff = perm.is_staff(request.user)
     owners = perm.represented_owner_ids(request.user)
-    initial: dict[str, Any] = {"source": "self_reported" if owners or staff else "third_party"}
+    initial: dict[str, Any] = {"source": "self_reported" if owners or perm.is_staff(request.user) else "third_party"}
     if len(owners) == 1:
         initial["ca_owner"] = next(iter(owners))
-    form = IncidentCreateForm(request.POST or None, staff=staff, initial=initial)
+    form = IncidentCreateForm(request.POST or None, initial=initial,
+                              can_set_whiteboard=perm.can_set_whiteboard_on_filing(request.user))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -154,7 +154,8 @@ def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]
         "can_triage": perm.can_triage(user, incident),
         "can_assess": perm.can_assess(user, incident),
         "report_kinds": [(k, reports.TEMPLATES[reports.ReportKind(k)].title) for k in REPORT_KINDS],
-        "watching": user.is_authenticated and incident.watchers.filter(pk=user.pk).exists(),
+        "can_watch": perm.can_watch_incident(user, incident),
+        "watching": perm.can_watch_incident(user, incident) and incident.watchers.filter(pk=user.pk).exists(),
         "comment_form": extra.pop("comment_form", None) or (
             CommentForm(can_update=perm.can_file_report(user, incident), can_private=perm.can_post_private_comment(user))
             if can_comment else None
@@ -229,7 +230,7 @@ def question_answer(request, number: int, question_id: int):
 @require_POST
 def incident_watch(request, number: int):
     incident = _incident(request, number)
-    if not request.user.is_authenticated:
+    if not perm.can_watch_incident(request.user, incident):
         return _deny(request)
     act.incident_watch(actor=request.user, incident=incident, watching=request.POST.get("watch") == "1")
     return redirect(incident)

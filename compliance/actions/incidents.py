@@ -169,6 +169,8 @@ def incident_create(
         _require(perm.can_create_incident(actor), "Sign in to file an incident.")
         if security_sensitive:
             _require(perm.can_mark_security_sensitive(actor), "You may not file security-sensitive incidents.")
+        if (whiteboard or "").strip():
+            _require(perm.can_set_whiteboard_on_filing(actor), "Only root program staff set the whiteboard.")
     now = timezone.now()
     errors: dict[str, list[str]] = {}
     if not isinstance(ca_owner, CAOwner) or ca_owner.pk is None:
@@ -192,7 +194,7 @@ def incident_create(
     if len(full_title) > TITLE_MAX:
         raise DomainError(f"The title is too long ({len(full_title)} characters, at most {TITLE_MAX}).",
                           errors={"title": [f"at most {TITLE_MAX - len(prefix)} characters"]})
-    trusted_filer = actor is None or perm.is_staff(actor) or perm.represents(actor, ca_owner.pk)
+    trusted_filer = actor is None or perm.can_file_confirmed(actor, ca_owner.pk)
     fields = dict(
         ca_owner=ca_owner, title=full_title, security_sensitive=bool(security_sensitive),
         whiteboard=(whiteboard or "").strip(), reporter=_actor_id(actor), source=source,
@@ -322,7 +324,7 @@ def incident_update(
 
 @transaction.atomic
 def incident_watch(*, actor: Any, incident: Incident, watching: bool) -> None:
-    _require(perm.can_comment(actor, incident), "Sign in to watch an incident.")
+    _require(perm.can_watch_incident(actor, incident), "Sign in to watch an incident.")
     if watching:
         incident.watchers.add(actor)
     else:
