@@ -60,9 +60,9 @@ class StatementForm(DomainCheckedForm):
         help_text="One per line: <code>minor: …</code>, <code>major: …</code> or <code>critical: …</code>.",
     )
 
-    def __init__(self, *args, staff: bool, editing: bool = False, **kwargs):
+    def __init__(self, *args, can_set_source: bool, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        if not staff or editing:
+        if not can_set_source or editing:
             del self.fields["source"]
         if editing:
             del self.fields["new_auditor_name"]

@@ -66,7 +66,7 @@ def statement_list(*, user: Any, ca_owner_id: int | None = None, family: str | N
 def statement_detail(*, user: Any, pk: int) -> AuditStatement | None:
     """The statement with its scope, findings and history, or None when it is not there or not visible."""
     statement = (
-        AuditStatement.objects.filter(perm.statement_visibility_q(user), pk=pk)
+        AuditStatement.objects.filter(pk=pk)
         .select_related("ca_owner", "auditor", "submitted_by")
         .prefetch_related(
             "criteria",
@@ -76,6 +76,8 @@ def statement_detail(*, user: Any, pk: int) -> AuditStatement | None:
         )
         .first()
     )
+    if statement is None or not perm.can_view_statement(user, statement):
+        return None
     return statement
 
 
@@ -429,27 +431,14 @@ def ca_owners_with_audits(*, user: Any):
     """The audits index: CA owners with how many statements the viewer can see and the latest period end."""
     from registry.models import CAOwner
 
-    vis = perm.statement_visibility_q(user)
+    vis = perm.statement_visibility_q(user, prefix="audit_statements__")
     owners_q = Q(audit_statements__isnull=False)
     return (
         CAOwner.objects.annotate(
-            statement_count=Count("audit_statements", filter=_prefixed(vis, "audit_statements__"), distinct=True),
-            latest_end=Max("audit_statements__period_end", filter=_prefixed(vis, "audit_statements__")),
+            statement_count=Count("audit_statements", filter=vis, distinct=True),
+            latest_end=Max("audit_statements__period_end", filter=vis),
         )
         .filter(owners_q, statement_count__gt=0)
         .distinct()
         .order_by("name")
     )
-
-
-def _prefixed(q: Q, prefix: str) -> Q:
-    """The same filter with every lookup moved under `prefix` (a permissions Q reused across a relation)."""
-    out = Q()
-    out.connector, out.negated = q.connector, q.negated
-    for child in q.children:
-        if isinstance(child, Q):
-            out.children.append(_prefixed(child, prefix))
-        else:
-            key, value = child
-            out.children.append((prefix + key, value))
-    return out

@@ -96,8 +96,8 @@ def statement_new(request, pk: int):
     owner = get_object_or_404(CAOwner, pk=pk)
     if not perm.can_submit_statement(request.user, owner.pk):
         raise PermissionDenied("You may not submit audit statements for this CA.")
-    staff = perm.is_staff(request.user)
-    form = StatementForm(request.POST or None, request.FILES or None, staff=staff)
+    form = StatementForm(request.POST or None, request.FILES or None,
+                         can_set_source=perm.can_record_statement_from_auditor(request.user))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -119,13 +119,12 @@ def statement_new(request, pk: int):
 
 def statement_detail(request, pk: int):
     statement = _visible_statement(request, pk)
-    staff = perm.is_staff(request.user)
     return render(request, "audits/statement_detail.html", {
         "statement": statement,
         "can_change": perm.can_change_statement(request.user, statement),
         "can_manage": perm.can_manage_auditors(request.user),
         "can_view_contacts": perm.can_view_auditor_contacts(request.user),
-        "verify_form": StaffVerificationForm() if staff else None,
+        "verify_form": StaffVerificationForm() if perm.can_manage_auditors(request.user) else None,
         "events": list(statement.events.all()),
         "fingerprints": list(statement.fingerprints.all()),
         "findings": list(statement.findings.all()),
@@ -147,7 +146,7 @@ def statement_edit(request, pk: int):
         "findings": "\n".join(f"{f.severity}: {f.text}" for f in statement.findings.all()),
     }
     form = StatementForm(request.POST or None, request.FILES or None, initial=initial,
-                         staff=perm.is_staff(request.user), editing=True)
+                         can_set_source=perm.can_record_statement_from_auditor(request.user), editing=True)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:

@@ -576,6 +576,8 @@ test_run.__test__ = False
 @transaction.atomic
 def onecrl_import(*, actor: Any, text: str, source: str) -> dict[str, int]:
     """Load a remote-settings dump into the managed collection; records already held (same id) are updated."""
+    if actor is not None:  # None: the import command
+        _require_manage(actor)
     try:
         records = parse_collection(text, source=source)
     except OneCRLError as exc:

@@ -17,7 +17,11 @@ def actions_for(user: Any) -> QuerySet[DistrustAction]:
 
 
 def action_for(user: Any, pk: int) -> DistrustAction | None:
-    return DistrustAction.objects.filter(permissions.distrust_visibility_q(user), pk=pk).first()
+    """The action numbered `pk` if `user` may see it (None otherwise: pages answer 404)."""
+    action = DistrustAction.objects.filter(pk=pk).first()
+    if action is None or not permissions.can_view_distrust(user, action):
+        return None
+    return action
 
 
 # --- registry lookups (the registry feature's selectors) -------------------------------------

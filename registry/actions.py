@@ -35,7 +35,8 @@ from registry.models import (
 )
 from pki.paths import compute_links
 from pki.x509 import CertificateError, ParsedCertificate, cross_sign_key, kind, load_any, load_der, name_key
-from config.errors import DomainError
+from accounts import permissions
+from config.errors import DomainError, NotPermitted
 
 Progress = Callable[[str], None] | None
 
@@ -96,6 +97,12 @@ def _event(*, actor: Any, action: str, summary: str, detail: dict | None = None)
         summary=summary,
         detail=detail or {},
     )
+
+
+def _require_editor(actor: Any) -> None:
+    """`actor` None is the system (a command, the demo); a person must be allowed to edit the registry."""
+    if actor is not None and not permissions.can_edit_registry(actor):
+        raise NotPermitted("Only root program staff change the registry.")
 
 
 # --- Certificates --------------------------------------------------------------------------
@@ -296,6 +303,7 @@ def certificates_import(
 ) -> ImportSummary:
     """Store certificates (DER, PEM or PEM bundles, or already parsed), merge duplicates, compute
     issuer links and cross-sign groups. Any unreadable item aborts the whole import."""
+    _require_editor(actor)
     parsed = parse_certificate_items(items)
     if not parsed:
         raise DomainError("No certificate to import.")
@@ -349,6 +357,7 @@ def certdata_import(*, actor: Any, text: str | bytes, source: str, progress: Pro
 
     Entries not in the file are removed; certificates are kept (the registry outlives a root store).
     """
+    _require_editor(actor)
     try:
         parsed_file = certdata.parse(text, source=source)
     except certdata.CertdataError as exc:
@@ -501,6 +510,7 @@ _ENTRY_FIELDS = (
 
 def root_store_entry_update(*, actor: Any, entry: RootStoreEntry, **changes: Any) -> RootStoreEntry:
     """Change an entry's label, trust bits or distrust-after dates; the export then re-renders its blocks."""
+    _require_editor(actor)
     unknown = set(changes) - set(_ENTRY_FIELDS)
     if unknown:
         raise DomainError(f"Cannot change {', '.join(sorted(unknown))} of a root store entry.")
@@ -536,6 +546,7 @@ def root_store_entry_add(
     email_distrust_after: datetime | None = None,
 ) -> RootStoreEntry:
     """A new root store entry, for a certificate or (trust-only) for an issuer + serial number."""
+    _require_editor(actor)
     if certificate is not None:
         issuer_der, serial_der = bytes(certificate.issuer_der), bytes(certificate.serial_der)
     if not issuer_der or not serial_der:
@@ -622,6 +633,7 @@ def read_ccadb_records(path: Path) -> list[dict[str, str]]:
 
 def ccadb_records_import(*, actor: Any, rows: list[dict[str, str]], source: str) -> CCADBSummary:
     """Owners, owner of each certificate, parent links (kept only where the signature verifies) and audit columns."""
+    _require_editor(actor)
     from pki.x509 import verify_issued_by
 
     summary = CCADBSummary(rows=len(rows))
@@ -718,6 +730,7 @@ def ccadb_records_import(*, actor: Any, rows: list[dict[str, str]], source: str)
 
 
 def ca_owner_update(*, actor: Any, owner: CAOwner, **changes: Any) -> CAOwner:
+    _require_editor(actor)
     allowed = {"name", "ccadb_id", "country", "status"}
     unknown = set(changes) - allowed
     if unknown:

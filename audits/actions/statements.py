@@ -102,7 +102,7 @@ def statement_submit(
         raise NotPermitted(f"You may not submit audit statements for {ca_owner}.")
     if source not in AuditStatement.Source.values:
         raise _invalid("source", f"Source {source!r} is not 'auditor' or 'ca'.")
-    if source == AuditStatement.Source.AUDITOR and not perm.is_staff(actor):
+    if source == AuditStatement.Source.AUDITOR and not perm.can_record_statement_from_auditor(actor):
         raise NotPermitted("Only root program staff record a statement as received from the auditor; CA "
                            "representatives submit it as provided by the CA, and Rootwatch verifies it.")
     if auditor is None and not new_auditor_name.strip():
