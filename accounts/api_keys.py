@@ -41,7 +41,7 @@ def hash_key(plain: str) -> str:
 @transaction.atomic
 def api_key_create(*, actor: User, name: str, read_only: bool = False) -> CreatedKey:
     """A signed-in user makes a key for themselves. The plain key is in the result and nowhere else."""
-    if not (actor and actor.is_authenticated and actor.is_active):
+    if not permissions.can_create_api_key(actor):
         raise NotPermitted("Sign in to create an API key.")
     name = (name or "").strip()
     if not name:

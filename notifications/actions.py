@@ -116,8 +116,10 @@ def broker_available() -> bool:
         return False
 
 
-def sweep_enqueue() -> bool:
+def sweep_enqueue(*, actor: Any) -> bool:
     """Queue a sweep now (the staff page's button). False when the broker is down: the next beat run catches up."""
+    if not perm.can_run_sweep(actor):
+        raise NotPermitted("Only root program staff start a sweep.")
     from notifications import tasks
 
     if not broker_available():
@@ -148,9 +150,9 @@ def enqueue_sends(ids: Iterable[int]) -> int:
 def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, created_at: datetime) -> list[Notification]:
     """Resolve every finding's audience to rows, in a fixed number of queries for all findings.
 
-    Representatives, staff, watches and users (with their preferences) are each one query.
-    A security-sensitive incident reaches only staff and its CA's representatives, whoever
-    else watches or is named on it.
+    Representatives, staff, watches, users (with their preferences) and what those users
+    represent are each one query. A security-sensitive incident reaches only those
+    accounts.permissions lets see it, whoever else watches or is named on it.
     """
     from accounts.models import User
     from django.db.models import Q
@@ -185,6 +187,7 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
         for u in User.objects.filter(user_q, is_active=True).select_related("notification_preference")
     }
     staff_ids = {pk for pk, u in users.items() if u.is_staff}
+    perm.load_represented_owner_ids(users.values())
 
     rows: list[Notification] = []
     for f in findings:
@@ -200,7 +203,10 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
         if f.staff:
             audience |= staff_ids
         if f.security_sensitive:
-            audience = {u for u in audience if u in staff_ids or u in reps.get(owner_id, set())}
+            # A question to a named person leaves out the CA's representatives (ca_owner_id None),
+            # but who may see the incident still depends on its CA owner.
+            incident = _IncidentSeen(ca_owner_id=f.incident_owner_id or owner_id, security_sensitive=True)
+            audience = {u for u in audience if u in users and perm.can_view_incident(users[u], incident)}
         for user_id in sorted(audience):
             user = users.get(user_id)
             if user is None or not user.email:
@@ -211,6 +217,14 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
             rows.append(_row(f, run=run, created_at=created_at, recipient=None, email=address.lower(),
                              delivery=Delivery.IMMEDIATE))
     return rows
+
+
+@dataclass(frozen=True)
+class _IncidentSeen:
+    """What accounts.permissions.can_view_incident reads of an incident, as a finding carries it."""
+
+    ca_owner_id: int | None
+    security_sensitive: bool
 
 
 def _row(f: finders.Finding, *, run, created_at, recipient, email, delivery) -> Notification:
@@ -424,13 +438,17 @@ def watch_add(*, actor: Any, ca_owner=None, incident=None) -> Watch:
 
 @transaction.atomic
 def watch_remove(*, actor: Any, watch_id: int) -> None:
+    if not perm.can_manage_notifications(actor):
+        raise NotPermitted("Sign in to change what you watch.")
     deleted, _ = Watch.objects.filter(pk=watch_id, user_id=actor.pk).delete()
     if not deleted:
         raise DomainError("You do not watch that.")
 
 
 def notifications_mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> int:
-    qs = Notification.objects.for_user(actor).unread()
+    if not perm.can_manage_notifications(actor):
+        raise NotPermitted("Sign in to read your notifications.")
+    qs = Notification.objects.filter(perm.notification_visibility_q(actor)).unread()
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now())

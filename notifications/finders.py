@@ -40,7 +40,8 @@ class Finding:
     ca_owner_id: int | None = None  # the CA owner's representatives
     user_ids: tuple[int, ...] = ()  # named people: the asked person, the assignee, the incident's CC list
     incident_id: int | None = None  # the incident's Watch rows; None for non-incident subjects
-    security_sensitive: bool = False  # then only staff and the CA's representatives may hear of it
+    security_sensitive: bool = False  # then only those who may see the incident hear of it
+    incident_owner_id: int | None = None  # the incident's CA owner, whose representatives may see it
     watchers: bool = False  # include Watch rows on the CA owner / the incident
     staff: bool = False  # every active staff member
     emails: tuple[str, ...] = ()  # addresses that are not users (an auditor's verification contact)
@@ -118,6 +119,7 @@ def incident_deadlines(*, now: datetime) -> list[Finding]:
         common = dict(
             ca_owner_id=incident.ca_owner_id,
             incident_id=incident.pk,
+            incident_owner_id=incident.ca_owner_id,
             security_sensitive=incident.security_sensitive,
             url=incident.get_absolute_url(),
         )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts import permissions as perm
 from notifications.models import Notification, SweepRun, Watch
 
 # Which SweepRun job records each beat task's runs.
@@ -20,12 +21,12 @@ JOB_OF_TASK = {
 
 
 def unread_count(*, user: Any) -> int:
-    return Notification.objects.for_user(user).unread().count()
+    return Notification.objects.filter(perm.notification_visibility_q(user)).unread().count()
 
 
 def notifications_for(*, user: Any) -> QuerySet[Notification]:
     """A user's own notifications, newest first (one query a page)."""
-    return Notification.objects.for_user(user).order_by("read_at", "-created_at", "-pk")
+    return Notification.objects.filter(perm.notification_visibility_q(user)).order_by("read_at", "-created_at", "-pk")
 
 
 def watches_for(*, user: Any) -> QuerySet[Watch]:

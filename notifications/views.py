@@ -20,7 +20,8 @@ from notifications.forms import PreferenceForm, WatchCAForm, WatchIncidentForm
 @require_http_methods(["GET"])
 def notification_list(request):
     page = Paginator(selectors.notifications_for(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "notifications/list.html", {"page": page})
+    return render(request, "notifications/list.html",
+                  {"page": page, "can_view_operations": perm.can_view_operations(request.user)})
 
 
 @login_required
@@ -107,7 +108,7 @@ def schedule(request):
     if not perm.can_view_operations(request.user):
         raise PermissionDenied("Only root program staff see the job schedule.")
     if request.method == "POST":
-        if actions.sweep_enqueue():
+        if actions.sweep_enqueue(actor=request.user):
             messages.success(request, "A sweep was queued; reload in a moment to see what it found.")
         else:
             messages.error(request, "The task broker is unavailable, so the sweep was not queued. Reminders wait; "
