@@ -1,9 +1,8 @@
-"""Read-mostly admin: writes belong to audits.actions (they record events), so the admin shows and searches."""
+"""Read-only admin: writes belong to audits.actions (they record history rows), so the admin shows and searches."""
 
 from django.contrib import admin
 
 from audits.models import (
-    AuditEvent,
     Auditor,
     AuditorQualification,
     AuditStatement,
@@ -11,6 +10,7 @@ from audits.models import (
     StatementCriterion,
     StatementFinding,
 )
+from history.admin import SubjectHistoryMixin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -54,7 +54,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Auditor)
-class AuditorAdmin(ReadOnlyAdmin):
+class AuditorAdmin(SubjectHistoryMixin, ReadOnlyAdmin):
+    readonly_fields = ["history_rows"]
     list_display = ["name", "location", "approval"]
     list_filter = ["approval"]
     search_fields = ["name"]
@@ -62,7 +63,8 @@ class AuditorAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AuditStatement)
-class AuditStatementAdmin(ReadOnlyAdmin):
+class AuditStatementAdmin(SubjectHistoryMixin, ReadOnlyAdmin):
+    readonly_fields = ["history_rows"]
     list_display = ["pk", "ca_owner", "auditor", "period_start", "period_end", "statement_date", "source",
                     "verification"]
     list_filter = ["verification", "source", "kind"]
@@ -70,9 +72,3 @@ class AuditStatementAdmin(ReadOnlyAdmin):
     list_select_related = ["ca_owner", "auditor"]
     inlines = [CriterionInline, FingerprintInline, FindingInline]
 
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "actor_label", "statement", "auditor"]
-    list_filter = ["kind"]
-    list_select_related = ["statement__ca_owner", "auditor"]

@@ -17,7 +17,7 @@ from django.db import models
 from django.urls import reverse
 
 __all__ = [
-    "AuditEvent",
+    "AuditHistory",
     "AuditStatement",
     "Auditor",
     "AuditorQualification",
@@ -264,34 +264,18 @@ class VerificationRequest(models.Model):
         return f"Verification request {self.pk} for statement {self.statement_id}"
 
 
-class AuditEvent(models.Model):
-    """History of every change to statements and auditors: who, what, old and new values."""
+class AuditHistory(models.TextChoices):
+    """The keys audits write into the shared history (history.Event.action); old and new are the
+    changed fields' values as mappings, the summary is the message shown on the page."""
 
-    class Kind(models.TextChoices):
-        STATEMENT_SUBMITTED = "statement_submitted", "Statement submitted"
-        STATEMENT_CHANGED = "statement_changed", "Statement changed"
-        STATEMENT_IMPORTED = "statement_imported", "Statement imported from CCADB"
-        VERIFICATION_REQUESTED = "verification_requested", "Verification requested from the auditor"
-        VERIFICATION_CONFIRMED = "verification_confirmed", "Auditor confirmed the statement"
-        VERIFICATION_DENIED = "verification_denied", "Auditor denied the statement"
-        INCIDENT_FILED = "incident_filed", "Compliance incident filed for qualifications"
-        AUDITOR_CREATED = "auditor_created", "Auditor created"
-        AUDITOR_CHANGED = "auditor_changed", "Auditor changed"
-        APPROVAL_CHANGED = "approval_changed", "Auditor approval changed"
-        QUALIFICATION_VERIFIED = "qualification_verified", "Auditor qualification verified"
-
-    kind = models.CharField(max_length=40, choices=Kind.choices)
-    statement = models.ForeignKey(AuditStatement, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
-    auditor = models.ForeignKey(Auditor, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor_label = models.CharField(max_length=255)  # snapshot: username, or the auditor answering by link
-    message = models.TextField(blank=True)
-    old = models.JSONField(default=dict, blank=True)
-    new = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.actor_label}"
+    STATEMENT_SUBMITTED = "statement_submitted", "Statement submitted"
+    STATEMENT_CHANGED = "statement_changed", "Statement changed"
+    STATEMENT_IMPORTED = "statement_imported", "Statement imported from CCADB"
+    VERIFICATION_REQUESTED = "verification_requested", "Verification requested from the auditor"
+    VERIFICATION_CONFIRMED = "verification_confirmed", "Auditor confirmed the statement"
+    VERIFICATION_DENIED = "verification_denied", "Auditor denied the statement"
+    INCIDENT_FILED = "incident_filed", "Compliance incident filed for qualifications"
+    AUDITOR_CREATED = "auditor_created", "Auditor created"
+    AUDITOR_CHANGED = "auditor_changed", "Auditor changed"
+    APPROVAL_CHANGED = "approval_changed", "Auditor approval changed"
+    QUALIFICATION_VERIFIED = "qualification_verified", "Auditor qualification verified"

@@ -19,7 +19,6 @@ from accounts import permissions as perm
 from audits.domain import checks
 from audits.domain.criteria import FAMILIES, AuditError
 from audits.models import (
-    AuditEvent,
     Auditor,
     AuditorQualification,
     AuditStatement,
@@ -64,7 +63,7 @@ def statement_list(*, user: Any, ca_owner_id: int | None = None, family: str | N
 
 
 def statement_detail(*, user: Any, pk: int) -> AuditStatement | None:
-    """The statement with its scope, findings and history, or None when it is not there or not visible."""
+    """The statement with its scope and findings, or None when it is not there or not visible."""
     statement = (
         AuditStatement.objects.filter(pk=pk)
         .select_related("ca_owner", "auditor", "submitted_by")
@@ -72,7 +71,6 @@ def statement_detail(*, user: Any, pk: int) -> AuditStatement | None:
             "criteria",
             Prefetch("fingerprints", queryset=StatementCertificate.objects.select_related("certificate")),
             Prefetch("findings", queryset=StatementFinding.objects.select_related("incident")),
-            Prefetch("events", queryset=AuditEvent.objects.order_by("created_at", "pk")),
         )
         .first()
     )
@@ -100,7 +98,6 @@ def auditor_detail(*, pk: int) -> Auditor | None:
         Auditor.objects.filter(pk=pk)
         .prefetch_related(
             Prefetch("qualifications", queryset=AuditorQualification.objects.order_by("-verified_on", "-pk")),
-            Prefetch("events", queryset=AuditEvent.objects.select_related("actor").order_by("created_at", "pk")),
         )
         .first()
     )

@@ -24,6 +24,7 @@ from audits.forms import (
 )
 from audits.models import Auditor, AuditStatement
 from config.errors import DomainError, NotPermitted
+from history import selectors as history
 
 
 def _show_error(form, exc: DomainError) -> None:
@@ -125,7 +126,7 @@ def statement_detail(request, pk: int):
         "can_manage": perm.can_manage_auditors(request.user),
         "can_view_contacts": perm.can_view_auditor_contacts(request.user),
         "verify_form": StaffVerificationForm() if perm.can_manage_auditors(request.user) else None,
-        "events": list(statement.events.all()),
+        "events": list(history.for_subject(statement)),
         "fingerprints": list(statement.fingerprints.all()),
         "findings": list(statement.findings.all()),
     })
@@ -286,7 +287,7 @@ def auditor_detail(request, pk: int):
         "can_manage": manage,
         "can_view_contacts": perm.can_view_auditor_contacts(request.user),
         "approval_form": ApprovalForm(initial={"approval": auditor.approval}) if manage else None,
-        "events": list(auditor.events.all()) if manage else [],
+        "events": list(history.for_subject(auditor)) if manage else [],
     })
 
 

@@ -28,7 +28,7 @@ __all__ = [
     "ReportVersion",
     "Assessment",
     "Decision",
-    "IncidentEvent",
+    "IncidentHistory",
 ]
 
 
@@ -347,26 +347,10 @@ class Decision(models.Model):
         return self.action.startswith("distrust_")
 
 
-class IncidentEvent(models.Model):
-    """History: one row per changed field (who, when, field, old, new); also the incident's outbox."""
+class IncidentHistory(models.TextChoices):
+    """The keys incidents write into the shared history (history.Event.action), one row per changed
+    field (Event.field, old, new as text); staff-only rows cover the staff assessment."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    # Snapshot so history stays readable after the user is deleted.
-    actor_name = models.CharField(max_length=150, blank=True)
-    at = models.DateTimeField()
-    field = models.CharField(max_length=60)
-    old = models.TextField(blank=True)
-    new = models.TextField(blank=True)
-    # Staff-only rows (e.g. changes to the staff assessment or to a private comment).
-    is_private = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["at", "pk"]
-        indexes = [
-            # The incident's history page and story, in time order.
-            models.Index(fields=["incident", "at"], name="incident_event_time_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.field} on bug {self.incident_id}"
+    CREATED = "incident_created", "Incident filed"
+    CHANGED = "incident_changed", "Incident changed"
+    IMPORTED = "incident_imported", "Incident imported from Bugzilla"

@@ -21,7 +21,6 @@ from compliance.models import (
     Comment,
     Decision,
     Incident,
-    IncidentEvent,
     IncidentRelation,
     IncidentTag,
     Question,
@@ -30,6 +29,8 @@ from compliance.models import (
 from compliance.domain.whiteboard import Whiteboard, parse_whiteboard
 from compliance.filters import IncidentFilter
 from config.filters import error_lines
+from history import selectors as history
+from history.models import Event
 
 DEADLINE_LABELS = {
     dl.DeadlineKind.FIRST_RESPONSE: "First response",
@@ -111,11 +112,9 @@ def questions_for(incident: Incident, user: Any) -> QuerySet[Question]:
     return incident.questions.select_related("asked_user", "comment__author", "answered_by__author")
 
 
-def events_for(incident: Incident, user: Any) -> QuerySet[IncidentEvent]:
-    qs = incident.events.select_related("actor")
-    if not perm.can_view_private_comments(user):
-        qs = qs.filter(is_private=False)
-    return qs.order_by("at", "pk")
+def events_for(incident: Incident, user: Any) -> QuerySet[Event]:
+    """The incident's history rows `user` may read (the staff assessment's rows are staff-only)."""
+    return history.for_subject(incident, include_staff_only=perm.can_view_private_comments(user))
 
 
 def relations_for(incident: Incident, user: Any) -> list[tuple[str, Incident]]:

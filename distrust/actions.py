@@ -1,4 +1,5 @@
-"""Every write of the distrust feature: one function per change, atomic, with its event row.
+"""Every write of the distrust feature: one function per change, atomic, with its history row
+(history.record: the step in `field`, old and new state, the reason in `summary`).
 
 Bad input raises DomainError (400) and changes nothing; a transition the workflow does
 not allow, or whose gate fails, raises TransitionError (409) naming what is missing.
@@ -26,13 +27,13 @@ from distrust.models import (
     Artifact,
     ClosureItem,
     DistrustAction,
-    DistrustEvent,
     DistrustStep,
     DistrustTarget,
     TestCertificate,
     TestRun,
     UsageFigure,
 )
+from history import actions as history
 from pki.onecrl import OneCRLError, parse_collection
 
 Status = DistrustStep.Status
@@ -54,14 +55,6 @@ def _require_manage(actor: Any) -> None:
 
 def _locked(action: DistrustAction) -> DistrustAction:
     return DistrustAction.objects.select_for_update().get(pk=action.pk)
-
-
-def _event(action: DistrustAction, actor: Any, kind: str, *, step: str = "", old: str = "", new: str = "",
-           reason: str = "", detail: dict | None = None) -> DistrustEvent:
-    return DistrustEvent.objects.create(
-        action=action, kind=kind, step=step, old_state=old, new_state=new, reason=reason, detail=detail or {},
-        actor=actor if getattr(actor, "pk", None) else None, actor_name=getattr(actor, "username", "") or "",
-    )
 
 
 def _steps(action: DistrustAction) -> dict[str, DistrustStep]:
@@ -159,8 +152,8 @@ def action_create(
                      status=Status.OPEN if i == 1 else Status.PENDING)
         for i, s in enumerate(workflow.STEPS, start=1)
     ])
-    _event(action, actor, "created", step=action.state, new=action.state,
-           detail={"incidents": [i.number for i in incidents], "kind": kind})
+    history.record(actor=actor, subject=action, action="created", field=action.state, new=action.state,
+                   detail={"incidents": [i.number for i in incidents], "kind": kind})
     return action
 
 
@@ -195,7 +188,7 @@ def step_save(*, actor: Any, action: DistrustAction, step: str, data: dict[str, 
     changed.update(row.on_save(action, actor))
     action.save()
     if changed:
-        _event(action, actor, "saved", step=step, detail=changed)
+        history.record(actor=actor, subject=action, action="saved", field=step, detail=changed)
     if complete:
         _complete(actor=actor, action=action, step=step)
     return action
@@ -232,7 +225,8 @@ def _complete(*, actor: Any, action: DistrustAction, step: str) -> None:
     if nxt is None:
         action.closed_at = timezone.now()
     action.save()
-    _event(action, actor, "completed", step=step, old=old_state, new=action.state, detail=detail)
+    history.record(actor=actor, subject=action, action="completed", field=step, old=old_state, new=action.state,
+                   detail=detail)
 
 
 @transaction.atomic
@@ -261,7 +255,8 @@ def step_reopen(*, actor: Any, action: DistrustAction, step: str, reason: str) -
     action.state = step
     action.closed_at = None
     action.save()
-    _event(action, actor, "reopened", step=step, old=old_state, new=step, reason=reason.strip())
+    history.record(actor=actor, subject=action, action="reopened", field=step, old=old_state, new=step,
+                   summary=reason.strip())
     return action
 
 
@@ -343,8 +338,8 @@ def target_add(*, actor: Any, action: DistrustAction, sha256: str = "", issuer: 
         action=action, certificate=cert, issuer_der=issuer_der, serial_der=serial_der,
         serial_hex=content.hex().upper(), label=label[:255], cert_kind=kind,
     )
-    _event(action, actor, "target_added", step=workflow.home(workflow.TARGETS),
-           detail={"label": target.label, "serial": target.serial_hex, "sha256": cert.sha256 if cert else None})
+    history.record(actor=actor, subject=action, action="target_added", field=workflow.home(workflow.TARGETS),
+                   detail={"label": target.label, "serial": target.serial_hex, "sha256": cert.sha256 if cert else None})
     return target
 
 
@@ -356,7 +351,8 @@ def target_remove(*, actor: Any, action: DistrustAction, target_id: int) -> None
     target = action.targets.filter(pk=target_id).first()
     if target is None:
         raise DomainError(f"Action {action.pk} has no target {target_id}.")
-    _event(action, actor, "target_removed", step=workflow.home(workflow.TARGETS), detail={"label": target.label})
+    history.record(actor=actor, subject=action, action="target_removed", field=workflow.home(workflow.TARGETS),
+                   detail={"label": target.label})
     target.delete()
 
 
@@ -389,7 +385,8 @@ def usage_add(*, actor: Any, action: DistrustAction, figures: list[dict[str, Any
         raise DomainError("Give at least one usage figure.")
     rows = [_figure(action, f, where=f"figure {i}", source="entered") for i, f in enumerate(figures, start=1)]
     UsageFigure.objects.bulk_create(rows)
-    _event(action, actor, "usage_added", step=workflow.home(workflow.USAGE_FIGURES), detail={"count": len(rows)})
+    history.record(actor=actor, subject=action, action="usage_added", field=workflow.home(workflow.USAGE_FIGURES),
+                   detail={"count": len(rows)})
     return rows
 
 
@@ -415,7 +412,8 @@ def usage_import_csv(*, actor: Any, action: DistrustAction, text: str) -> list[U
     if not rows:
         raise DomainError("The CSV has no rows.", errors={"csv": ["empty"]})
     UsageFigure.objects.bulk_create(rows)
-    _event(action, actor, "usage_imported", step=workflow.home(workflow.USAGE_FIGURES), detail={"count": len(rows)})
+    history.record(actor=actor, subject=action, action="usage_imported", field=workflow.home(workflow.USAGE_FIGURES),
+                   detail={"count": len(rows)})
     return rows
 
 
@@ -427,7 +425,8 @@ def usage_remove(*, actor: Any, action: DistrustAction, figure_id: int) -> None:
     deleted, _ = action.usage_figures.filter(pk=figure_id).delete()
     if not deleted:
         raise DomainError(f"Action {action.pk} has no usage figure {figure_id}.")
-    _event(action, actor, "usage_removed", step=workflow.home(workflow.USAGE_FIGURES), detail={"id": figure_id})
+    history.record(actor=actor, subject=action, action="usage_removed", field=workflow.home(workflow.USAGE_FIGURES),
+                   detail={"id": figure_id})
 
 
 # --- implement ------------------------------------------------------------------------------
@@ -462,8 +461,9 @@ def artifacts_generate(*, actor: Any, action: DistrustAction) -> list[Artifact]:
         )
         made.append(art)
     action.artifacts.exclude(kind__in=[a.kind for a in made]).delete()
-    _event(action, actor, "artifacts_generated", step=workflow.home(workflow.ARTIFACTS),
-           detail={"artifacts": [a.kind for a in made], "closure_new": [str(i.certificate) for i in new_items]})
+    history.record(actor=actor, subject=action, action="artifacts_generated",
+                   field=workflow.home(workflow.ARTIFACTS),
+                   detail={"artifacts": [a.kind for a in made], "closure_new": [str(i.certificate) for i in new_items]})
     return made
 
 
@@ -482,9 +482,8 @@ def closure_decide(*, actor: Any, action: DistrustAction, item_id: int, decision
     old = item.decision
     item.decision, item.reason, item.decided_by, item.decided_at = decision, reason.strip(), actor, timezone.now()
     item.save()
-    _event(action, actor, "closure_decided", step=workflow.home(workflow.CLOSURE_ITEMS), old=old, new=decision,
-           reason=item.reason,
-           detail={"certificate": item.certificate.sha256})
+    history.record(actor=actor, subject=action, action="closure_decided", field=workflow.home(workflow.CLOSURE_ITEMS),
+                   old=old, new=decision, summary=item.reason, detail={"certificate": item.certificate.sha256})
     return item
 
 
@@ -528,8 +527,9 @@ def test_certificate_add(*, actor: Any, action: DistrustAction, sha256: str = ""
         label=(str(cert) if cert else parsed_cert.label or parsed_cert.subject_text)[:255],
         cert_kind=cert_kind(parsed_cert), not_before=parsed_cert.not_before,
     )
-    _event(action, actor, "test_certificate_added", step=workflow.home(workflow.TEST_CERTIFICATES),
-           detail={"sha256": test.sha256, "kind": test.cert_kind, "in_registry": cert is not None})
+    history.record(actor=actor, subject=action, action="test_certificate_added",
+                   field=workflow.home(workflow.TEST_CERTIFICATES),
+                   detail={"sha256": test.sha256, "kind": test.cert_kind, "in_registry": cert is not None})
     return test
 
 
@@ -541,8 +541,8 @@ def test_certificate_remove(*, actor: Any, action: DistrustAction, test_id: int)
     deleted, _ = action.test_certificates.filter(pk=test_id).delete()
     if not deleted:
         raise DomainError(f"Action {action.pk} has no test certificate {test_id}.")
-    _event(action, actor, "test_certificate_removed", step=workflow.home(workflow.TEST_CERTIFICATES),
-           detail={"id": test_id})
+    history.record(actor=actor, subject=action, action="test_certificate_removed",
+                   field=workflow.home(workflow.TEST_CERTIFICATES), detail={"id": test_id})
 
 
 @transaction.atomic
@@ -559,9 +559,8 @@ def test_run(*, actor: Any, action: DistrustAction) -> TestRun:
     run = TestRun.objects.create(action=action, passed=passed, results=results, summary=summary,
                                  config_digest=artifacts.config_digest(action, tests=tests),
                                  ran_at=timezone.now(), ran_by=actor)
-    _event(action, actor, "tested", step=workflow.home(workflow.TEST_RUNS), new="passed" if passed else "failed",
-           detail={"run": run.pk},
-           reason="" if passed else summary)
+    history.record(actor=actor, subject=action, action="tested", field=workflow.home(workflow.TEST_RUNS),
+                   new="passed" if passed else "failed", detail={"run": run.pk}, summary="" if passed else summary)
     return run
 
 

@@ -1,30 +1,26 @@
-"""Read-mostly admin for distrust data: changes go through the pages and distrust.actions."""
+"""Read-only admin for distrust data: changes go through the pages and distrust.actions (with their history rows)."""
 
 from django.contrib import admin
 
-from distrust.models import DistrustAction, DistrustEvent, OneCRLEntry
-
-
-class EventInline(admin.TabularInline):
-    model = DistrustEvent
-    extra = 0
-    can_delete = False
-    fields = ["created_at", "actor_name", "kind", "step", "old_state", "new_state", "reason"]
-    readonly_fields = fields
+from distrust.models import DistrustAction, OneCRLEntry
+from history.admin import SubjectHistoryMixin
 
 
 @admin.register(DistrustAction)
-class DistrustActionAdmin(admin.ModelAdmin):
+class DistrustActionAdmin(SubjectHistoryMixin, admin.ModelAdmin):
     list_display = ["title", "kind", "state", "is_embargoed", "created_at"]
     list_filter = ["state", "kind", "is_embargoed"]
     search_fields = ["title", "bug"]
-    inlines = [EventInline]
+    readonly_fields = ["history_rows"]
 
     def has_change_permission(self, request, obj=None):
-        return False  # the workflow's gates and events live in distrust.actions
+        return False  # the workflow's gates and history rows live in distrust.actions
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting would skip distrust.actions and take the steps, targets and artifacts with it
 
 
 @admin.register(OneCRLEntry)
@@ -38,3 +34,6 @@ class OneCRLEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # entries come from onecrl_import and the implement step

@@ -42,7 +42,7 @@ def _managed(request, pk: int) -> DistrustAction:
 def _detail(request, action: DistrustAction, code: int = status.HTTP_200_OK) -> Response:
     action = DistrustAction.objects.prefetch_related(
         "steps", "incidents", "targets__certificate", "usage_figures", "closure_items__certificate", "artifacts",
-        "test_certificates", "test_runs", "events",
+        "test_certificates", "test_runs",
     ).get(pk=action.pk)
     ctx = {"request": request, "can_manage": permissions.can_manage_distrust(request.user)}
     return Response(s.ActionDetailSerializer(action, context=ctx).data, status=code)

@@ -4,7 +4,7 @@ Other code relies on: DistrustAction.is_embargoed (accounts.permissions), .incid
 
 An action carries certificates through the seed's eight steps (distrust/workflow.py
 holds the table). Each step's data lives on the action itself (one row, read by every
-page), the state of each step in DistrustStep, history in DistrustEvent.
+page), the state of each step in DistrustStep, its history in history.Event (subject: the action).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ __all__ = [
     "Artifact",
     "TestCertificate",
     "TestRun",
-    "DistrustEvent",
     "OneCRLEntry",
 ]
 
@@ -294,29 +293,6 @@ class TestRun(models.Model):
 
     def __str__(self) -> str:
         return f"Test run {self.pk}: {'passed' if self.passed else 'failed'}"
-
-
-class DistrustEvent(models.Model):
-    """History of an action: every transition and change, with its actor and reason."""
-
-    action = models.ForeignKey(DistrustAction, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=30)  # created, saved, completed, reopened, target_added, ...
-    step = models.CharField(max_length=20, blank=True)
-    old_state = models.CharField(max_length=20, blank=True)
-    new_state = models.CharField(max_length=20, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
-    # Snapshot: stays readable after the user is deleted.
-    actor_name = models.CharField(max_length=150, blank=True)
-    reason = models.TextField(blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.step} {self.old_state}->{self.new_state}"
 
 
 class OneCRLEntry(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from distrust import workflow
@@ -9,13 +10,14 @@ from distrust.models import (
     Artifact,
     ClosureItem,
     DistrustAction,
-    DistrustEvent,
     DistrustStep,
     DistrustTarget,
     TestCertificate,
     TestRun,
     UsageFigure,
 )
+from history import selectors as history
+from history.models import Event
 
 
 MAX_NUMBER = 2**31 - 1  # Incident.number is a PositiveIntegerField
@@ -106,8 +108,17 @@ class TestRunSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """A history row in the distrust API's own names: the step is the row's field, the reason its summary."""
+
+    kind = serializers.CharField(source="action")
+    step = serializers.CharField(source="field")
+    old_state = serializers.CharField(source="old")
+    new_state = serializers.CharField(source="new")
+    reason = serializers.CharField(source="summary")
+    created_at = serializers.DateTimeField(source="at")
+
     class Meta:
-        model = DistrustEvent
+        model = Event
         fields = ["kind", "step", "old_state", "new_state", "actor_name", "reason", "detail", "created_at"]
 
 
@@ -118,7 +129,7 @@ class ActionDetailSerializer(ActionListSerializer):
     artifacts = ArtifactSerializer(many=True, read_only=True)
     test_certificates = TestCertificateSerializer(many=True, read_only=True)
     test_runs = TestRunSerializer(many=True, read_only=True)
-    events = EventSerializer(many=True, read_only=True)
+    events = serializers.SerializerMethodField()
     missing = serializers.SerializerMethodField(help_text="What the open step still needs (staff only).")
     target_count = serializers.SerializerMethodField()
     # Empty until given, so not declared as URIs.
@@ -134,6 +145,10 @@ class ActionDetailSerializer(ActionListSerializer):
             "user_visible_result", "closed_at", "targets", "usage_figures", "closure_items", "artifacts",
             "test_certificates", "test_runs", "events", "missing",
         ]
+
+    @extend_schema_field(EventSerializer(many=True))
+    def get_events(self, obj) -> list[dict]:
+        return EventSerializer(history.for_subject(obj), many=True).data
 
     def get_target_count(self, obj) -> int:
         return obj.targets.count()

@@ -19,6 +19,7 @@ from accounts import permissions
 from config.errors import DomainError
 from distrust import actions, artifacts, forms, selectors, workflow
 from distrust.models import Artifact, DistrustAction
+from history import selectors as history
 
 ARTIFACT_FILES = {
     "onecrl.json": (Artifact.Kind.ONECRL, "application/json"),
@@ -119,7 +120,7 @@ def _detail_context(request: HttpRequest, action: DistrustAction) -> dict[str, A
         "incidents": list(action.incidents.all()),
         "artifacts": list(action.artifacts.all()),
         "test_runs": list(action.test_runs.all()[:5]),
-        "events": list(action.events.select_related("actor")),
+        "events": list(history.for_subject(action)),
         "closure": list(action.closure_items.select_related("certificate", "decided_by")),
     }
 

@@ -329,13 +329,13 @@ def auditor_reverification(*, now: datetime) -> list[Finding]:
 
 
 def distrust_stalled(*, now: datetime) -> list[Finding]:
-    """Open distrust actions whose last event (or creation) is 14 days old or more. One query."""
-    from django.db.models import Max
+    """Open distrust actions whose last history row (or creation) is 14 days old or more. One query."""
     from django.db.models.functions import Coalesce
 
     from distrust.models import DistrustAction
+    from history import selectors as history
 
-    qs = DistrustAction.objects.open().annotate(moved_at=Coalesce(Max("events__created_at"), "created_at"))
+    qs = DistrustAction.objects.open().annotate(moved_at=Coalesce(history.latest_at(DistrustAction), "created_at"))
     found = []
     for action in qs.filter(moved_at__lte=now - DISTRUST_STALLED_AFTER):
         due = action.moved_at + DISTRUST_STALLED_AFTER

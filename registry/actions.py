@@ -1,7 +1,7 @@
 """Writes to the CA registry: certificates, certdata.txt, CCADB records, root store entries.
 
 Every function is keyword-only, takes the acting user as `actor`, runs in one transaction,
-writes a RegistryEvent row, and raises config.errors.DomainError naming the bad input (so
+writes a history row (history.record), and raises config.errors.DomainError naming the bad input (so
 nothing is stored when any input is bad).
 """
 
@@ -29,7 +29,7 @@ from registry.models import (
     CertdataImport,
     Certificate,
     IssuerLink,
-    RegistryEvent,
+    RegistryHistory,
     RootStoreEntry,
     der_key,
 )
@@ -37,6 +37,7 @@ from pki.paths import compute_links
 from pki.x509 import CertificateError, ParsedCertificate, cross_sign_key, kind, load_any, load_der, name_key
 from accounts import permissions
 from config.errors import DomainError, NotPermitted
+from history import actions as history
 
 Progress = Callable[[str], None] | None
 
@@ -86,17 +87,6 @@ def _insert_certificates(rows: list[dict[str, Any]]) -> dict[str, int]:
 def _chunks(items: list, size: int = BATCH):
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _event(*, actor: Any, action: str, summary: str, detail: dict | None = None) -> RegistryEvent:
-    signed_in = actor is not None and getattr(actor, "is_authenticated", False)
-    return RegistryEvent.objects.create(
-        action=action,
-        actor=actor if signed_in else None,
-        actor_name=actor.get_username() if signed_in else "",
-        summary=summary,
-        detail=detail or {},
-    )
 
 
 def _require_editor(actor: Any) -> None:
@@ -309,9 +299,10 @@ def certificates_import(
         raise DomainError("No certificate to import.")
     with transaction.atomic():
         _ids, summary = _store_parsed(parsed, owner=owner, progress=progress)
-        _event(
+        history.record(
             actor=actor,
-            action=RegistryEvent.Action.CERTIFICATES_IMPORTED,
+            action=RegistryHistory.CERTIFICATES_IMPORTED,
+            subject_type=history.subject_type_of(Certificate),
             summary=str(summary),
             detail={"created": summary.created, "read": summary.read, "links_added": summary.links_added},
         )
@@ -485,9 +476,10 @@ def certdata_import(*, actor: Any, text: str | bytes, source: str, progress: Pro
                 )
             )
         CertdataBlock.objects.bulk_create(blocks, batch_size=BATCH)
-        _event(
+        history.record(
             actor=actor,
-            action=RegistryEvent.Action.CERTDATA_IMPORTED,
+            action=RegistryHistory.CERTDATA_IMPORTED,
+            subject=record,
             summary=str(summary),
             detail={"source": source, "sha256": record.text_sha256, "entries": len(seen)},
         )
@@ -523,9 +515,12 @@ def root_store_entry_update(*, actor: Any, entry: RootStoreEntry, **changes: Any
         for name, value in changes.items():
             setattr(entry, name, value)
         entry.save()
-        _event(
+        history.record(
             actor=actor,
-            action=RegistryEvent.Action.ROOT_STORE_ENTRY_CHANGED,
+            action=RegistryHistory.ROOT_STORE_ENTRY_CHANGED,
+            subject=entry,
+            old={k: str(v) for k, v in old.items()},
+            new={k: str(v) for k, v in changes.items()},
             summary=f"{entry.label}: " + ", ".join(f"{k} {old[k]} -> {v}" for k, v in changes.items()),
             detail={"entry": entry.pk, "old": {k: str(v) for k, v in old.items()}, "new": {k: str(v) for k, v in changes.items()}},
         )
@@ -570,9 +565,10 @@ def root_store_entry_add(
             server_distrust_after=server_distrust_after,
             email_distrust_after=email_distrust_after,
         )
-        _event(
+        history.record(
             actor=actor,
-            action=RegistryEvent.Action.ROOT_STORE_ENTRY_CHANGED,
+            action=RegistryHistory.ROOT_STORE_ENTRY_CHANGED,
+            subject=entry,
             summary=f"{entry.label}: added (server {trust_server}, email {trust_email})",
             detail={"entry": entry.pk},
         )
@@ -722,7 +718,12 @@ def ccadb_records_import(*, actor: Any, rows: list[dict[str, str]], source: str)
                 linked.add(key)
         IssuerLink.objects.bulk_create(new_links, ignore_conflicts=True)
         summary.links_added = len(new_links)
-        _event(actor=actor, action=RegistryEvent.Action.CCADB_RECORDS_IMPORTED, summary=f"{source}: {summary}")
+        history.record(
+            actor=actor,
+            action=RegistryHistory.CCADB_RECORDS_IMPORTED,
+            subject_type=history.subject_type_of(CCADBRecord),
+            summary=f"{source}: {summary}",
+        )
     return summary
 
 
@@ -747,9 +748,12 @@ def ca_owner_update(*, actor: Any, owner: CAOwner, **changes: Any) -> CAOwner:
         for k, v in changes.items():
             setattr(owner, k, v if v != "" or k != "ccadb_id" else None)
         owner.save()
-        _event(
+        history.record(
             actor=actor,
-            action=RegistryEvent.Action.OWNER_CHANGED,
+            action=RegistryHistory.OWNER_CHANGED,
+            subject=owner,
+            old={k: old[k] for k in changes},
+            new={k: getattr(owner, k) for k in changes},
             summary=f"{owner.name}: " + ", ".join(f"{k} {old[k]!r} -> {v!r}" for k, v in changes.items()),
         )
     return owner

@@ -1,19 +1,52 @@
-"""Admin for the CA registry: read-mostly views of owners, certificates and the root store
-(imports go through the management commands and the upload page, which keep links and history right)."""
+"""Admin for the CA registry: CA owners and root store entries save through registry.actions (with their
+history row); the rest is read-only (imports go through the management commands and the upload page,
+which keep links and history right)."""
 
 from django.contrib import admin
 
-from registry.models import CAOwner, CCADBRecord, CertdataImport, Certificate, RegistryEvent, RootStoreEntry
+from history.admin import SubjectHistoryMixin
+from registry.models import CAOwner, CCADBRecord, CertdataImport, Certificate, RootStoreEntry
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows only the registry's actions write (imports): shown and searched, never changed here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(CAOwner)
-class CAOwnerAdmin(admin.ModelAdmin):
+class CAOwnerAdmin(SubjectHistoryMixin, admin.ModelAdmin):
     list_display = ["name", "ccadb_id", "country", "status"]
     list_filter = ["status"]
     search_fields = ["name", "ccadb_id"]
+    fields = ["name", "ccadb_id", "country", "status", "history_rows"]
+    readonly_fields = ["history_rows"]
+
+    def has_add_permission(self, request):
+        return False  # owners come from the CCADB records import
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # incidents, statements and certificates name their owner
+
+    def save_model(self, request, obj, form, change):
+        # Through the action, so the change has its history row; it reads the old values from the
+        # stored row (the form has already set the new ones on obj).
+        from registry.actions import ca_owner_update
+
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if changes:
+            ca_owner_update(actor=request.user, owner=CAOwner.objects.get(pk=obj.pk), **changes)
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(SubjectHistoryMixin, ReadOnlyAdmin):
     list_display = ["label", "kind", "owner", "not_before", "not_after", "sha256"]
     list_filter = ["kind"]
     list_select_related = ["owner"]
@@ -28,49 +61,42 @@ class CertificateAdmin(admin.ModelAdmin):
             "not_before", "not_after", "key_type", "key_size", "is_ca", "path_length", "ski", "aki",
             "kind", "source", "created_at",
         )
-    ]  # fmt: skip
-
-    def has_add_permission(self, request):
-        return False  # certificates come in through import_certificates or the upload page
+    ] + ["history_rows"]  # fmt: skip
 
 
 @admin.register(RootStoreEntry)
-class RootStoreEntryAdmin(admin.ModelAdmin):
+class RootStoreEntryAdmin(SubjectHistoryMixin, admin.ModelAdmin):
     list_display = ["label", "trust_server", "trust_email", "server_distrust_after", "email_distrust_after"]
     list_filter = ["trust_server", "trust_email"]
     search_fields = ["label", "serial_hex"]
     exclude = ["issuer_der", "serial_der"]
-    readonly_fields = ["certificate", "issuer_key", "serial_hex", "created_at"]
+    readonly_fields = ["certificate", "issuer_key", "serial_hex", "created_at", "history_rows"]
 
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the root store export is built from these rows; changes go through the action
+
     def save_model(self, request, obj, form, change):
-        # Through the action, so the change is recorded and the export re-renders the entry's blocks.
+        # Through the action, so the change is recorded and the export re-renders the entry's blocks;
+        # it reads the old values from the stored row (the form has already set the new ones on obj).
         from registry.actions import root_store_entry_update
 
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         if changes:
-            root_store_entry_update(actor=request.user, entry=obj, **changes)
+            root_store_entry_update(actor=request.user, entry=RootStoreEntry.objects.get(pk=obj.pk), **changes)
 
 
 @admin.register(CCADBRecord)
-class CCADBRecordAdmin(admin.ModelAdmin):
+class CCADBRecordAdmin(ReadOnlyAdmin):
     list_display = ["certificate_name", "owner", "record_type", "auditor", "sha256"]
     search_fields = ["certificate_name", "sha256", "auditor"]
     list_select_related = ["owner"]
 
 
 @admin.register(CertdataImport)
-class CertdataImportAdmin(admin.ModelAdmin):
+class CertdataImportAdmin(SubjectHistoryMixin, ReadOnlyAdmin):
     list_display = ["source", "created_at", "imported_by"]
     exclude = ["header", "trailer"]
-
-
-@admin.register(RegistryEvent)
-class RegistryEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "action", "actor_name", "summary"]
-    list_filter = ["action"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    readonly_fields = ["history_rows"]

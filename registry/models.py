@@ -26,7 +26,7 @@ __all__ = [
     "CertdataImport",
     "CertdataBlock",
     "CCADBRecord",
-    "RegistryEvent",
+    "RegistryHistory",
 ]
 
 ccadb_id_validator = RegexValidator(r"^A\d{6}$", "A CCADB unique ID is 'A' followed by 6 digits, e.g. A000123.")
@@ -294,25 +294,11 @@ class CCADBRecord(models.Model):
         return self.certificate_name or self.sha256
 
 
-class RegistryEvent(models.Model):
-    """History of registry writes (imports, uploads, trust changes): who, what, counts."""
+class RegistryHistory(models.TextChoices):
+    """The keys registry writes record into the shared history (history.Event.action)."""
 
-    class Action(models.TextChoices):
-        CERTIFICATES_IMPORTED = "certificates_imported", "Certificates imported"
-        CERTDATA_IMPORTED = "certdata_imported", "certdata.txt imported"
-        CCADB_RECORDS_IMPORTED = "ccadb_records_imported", "CCADB records imported"
-        ROOT_STORE_ENTRY_CHANGED = "root_store_entry_changed", "Root store entry changed"
-        OWNER_CHANGED = "owner_changed", "CA owner changed"
-
-    action = models.CharField(max_length=40, choices=Action.choices)
-    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor_name = models.CharField(max_length=150, blank=True)  # stays readable if the user is deleted
-    summary = models.TextField()
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()}: {self.summary}"
+    CERTIFICATES_IMPORTED = "certificates_imported", "Certificates imported"
+    CERTDATA_IMPORTED = "certdata_imported", "certdata.txt imported"
+    CCADB_RECORDS_IMPORTED = "ccadb_records_imported", "CCADB records imported"
+    ROOT_STORE_ENTRY_CHANGED = "root_store_entry_changed", "Root store entry changed"
+    OWNER_CHANGED = "owner_changed", "CA owner changed"

@@ -1,6 +1,6 @@
 """Every write to audit statements, auditors and their qualifications.
 
-Each function is keyword-only, runs in one transaction, writes an AuditEvent in it and
+Each function is keyword-only, runs in one transaction, writes its history row in it (history.record) and
 sends mail only after commit. Bad input raises config.errors.DomainError and stores nothing.
 
 Split by responsibility; import from here (``from audits import actions``) as before:
@@ -10,7 +10,7 @@ Split by responsibility; import from here (``from audits import actions``) as be
 - findings: serious qualifications -> compliance incident;
 - auditors: auditors, their approval and qualifications;
 - ccadb: the import of CCADB's audit columns;
-- _common: the event-writing and actor helpers all of them share.
+- _common: the actor and field-error helpers all of them share.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts import permissions as perm
 from audits.domain import checks
-from audits.actions._common import _event, _invalid, _label, _user_or_none
-from audits.models import AuditEvent, Auditor, AuditorQualification
+from audits.actions._common import _invalid, _label, _user_or_none
+from audits.models import AuditHistory, Auditor, AuditorQualification
+from history import actions as history
 from config.errors import DomainError, NotPermitted, TransitionError
 
 # Decision where the issue is silent (see the issue note):
@@ -27,8 +28,8 @@ def _auditor_named(name: str, *, actor: Any) -> Auditor:
     auditor = Auditor.objects.filter(name__iexact=name).first()
     if auditor is None:
         auditor = Auditor.objects.create(name=name)
-        _event(AuditEvent.Kind.AUDITOR_CREATED, actor=actor, auditor=auditor,
-               message="Named by a statement's submitter; pending until staff verify its qualifications")
+        history.record(actor=actor, subject=auditor, action=AuditHistory.AUDITOR_CREATED,
+            summary="Named by a statement's submitter; pending until staff verify its qualifications")
     return auditor
 
 
@@ -51,8 +52,8 @@ def auditor_create(*, actor: Any, name: str, location: str = "", website: str = 
         raise _invalid("name", f"An auditor named {name!r} exists already.")
     auditor = Auditor.objects.create(name=name, location=location, website=website, contact_name=contact_name,
                                      contact_email=contact_email)
-    _event(AuditEvent.Kind.AUDITOR_CREATED, actor=actor, auditor=auditor,
-           new={f: getattr(auditor, f) for f in _AUDITOR_FIELDS})
+    history.record(actor=actor, subject=auditor, action=AuditHistory.AUDITOR_CREATED,
+        new={f: getattr(auditor, f) for f in _AUDITOR_FIELDS})
     return auditor
 
 
@@ -74,8 +75,8 @@ def auditor_update(*, actor: Any, auditor: Auditor, **values: str) -> Auditor:
         setattr(auditor, f, v)
     auditor.save()
     if old:
-        _event(AuditEvent.Kind.AUDITOR_CHANGED, actor=actor, auditor=auditor, old=old,
-               new={f: values[f] for f in old})
+        history.record(actor=actor, subject=auditor, action=AuditHistory.AUDITOR_CHANGED, old=old,
+            new={f: values[f] for f in old})
     return auditor
 
 
@@ -99,8 +100,8 @@ def auditor_set_approval(*, actor: Any, auditor: Auditor, approval: str, reason:
     old = auditor.approval
     auditor.approval = approval
     auditor.save(update_fields=["approval", "updated_at"])
-    _event(AuditEvent.Kind.APPROVAL_CHANGED, actor=actor, auditor=auditor, message=reason.strip(),
-           old={"approval": old}, new={"approval": approval})
+    history.record(actor=actor, subject=auditor, action=AuditHistory.APPROVAL_CHANGED, summary=reason.strip(),
+        old={"approval": old}, new={"approval": approval})
     return auditor
 
 
@@ -130,7 +131,7 @@ def qualification_record(
         evidence_url=evidence_url, representative=representative.strip(), notes=notes,
         verified_by=_user_or_none(actor), verified_by_name=_label(actor),
     )
-    _event(AuditEvent.Kind.QUALIFICATION_VERIFIED, actor=actor, auditor=auditor,
-           message=f"{q.get_scheme_display()}: {q.get_method_display()}",
-           new={"qualification": q.pk, "verified_on": str(verified_on), "next_due": str(q.next_due)})
+    history.record(actor=actor, subject=auditor, action=AuditHistory.QUALIFICATION_VERIFIED,
+        summary=f"{q.get_scheme_display()}: {q.get_method_display()}",
+        new={"qualification": q.pk, "verified_on": str(verified_on), "next_due": str(q.next_due)})
     return q

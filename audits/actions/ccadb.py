@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions as perm
-from audits.actions._common import _event, _invalid
+from audits.actions._common import _invalid
 from audits.actions.inputs import CriterionInput, _validate_dates
 from audits.domain.criteria import (
     CCADB_AUDIT_COLUMN_FAMILIES,
@@ -22,7 +22,8 @@ from audits.domain.criteria import (
     parse_ccadb_date,
     parse_criteria,
 )
-from audits.models import AuditEvent, Auditor, AuditStatement, StatementCertificate, StatementCriterion
+from audits.models import AuditHistory, Auditor, AuditStatement, StatementCertificate, StatementCriterion
+from history import actions as history
 from config.errors import DomainError, NotPermitted
 
 
@@ -155,7 +156,8 @@ def statements_import_ccadb(*, actor: Any, rows: list[dict], today: date | None 
                 auditor = Auditor.objects.create(name=plan["auditor"][:255])
                 auditors[auditor.name.lower()] = auditor
                 summary.auditors_created += 1
-                _event(AuditEvent.Kind.AUDITOR_CREATED, actor=actor, auditor=auditor, message="From CCADB records")
+                history.record(actor=actor, subject=auditor, action=AuditHistory.AUDITOR_CREATED,
+                    summary="From CCADB records")
         statement = AuditStatement.objects.create(
             ca_owner=owner, auditor=auditor, source=AuditStatement.Source.AUDITOR, kind=kind,
             period_start=plan["start"], period_end=plan["end"], statement_date=plan["stated"], url=plan["url"][:1000],
@@ -173,5 +175,6 @@ def statements_import_ccadb(*, actor: Any, rows: list[dict], today: date | None 
         ])
         summary.statements_created += 1
         summary.fingerprints_added += len(plan["fps"])
-        _event(AuditEvent.Kind.STATEMENT_IMPORTED, actor=actor, statement=statement, message=plan["url"][:500])
+        history.record(actor=actor, subject=statement, action=AuditHistory.STATEMENT_IMPORTED,
+            summary=plan["url"][:500])
     return summary

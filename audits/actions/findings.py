@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 
 from audits.domain import checks
-from audits.actions._common import _event
-from audits.models import AuditEvent, AuditStatement, StatementFinding
+from audits.models import AuditHistory, AuditStatement, StatementFinding
+from history import actions as history
 
 # Named as before the split, so log configuration and filters keep matching.
 log = logging.getLogger("audits.actions")
@@ -57,5 +57,5 @@ def _file_incident_if_qualified(statement: AuditStatement, *, actor: Any) -> Non
         security_sensitive=False, source="audit", whiteboard=INCIDENT_WHITEBOARD,
     )
     StatementFinding.objects.filter(statement=statement, incident=None).update(incident=incident)
-    _event(AuditEvent.Kind.INCIDENT_FILED, actor=actor, statement=statement,
-           message=f"Filed {incident}", new={"incident": incident.pk})
+    history.record(actor=actor, subject=statement, action=AuditHistory.INCIDENT_FILED, summary=f"Filed {incident}",
+        new={"incident": incident.pk})

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions as perm
-from audits.actions._common import _event, _invalid, _user_or_none
+from audits.actions._common import _invalid, _user_or_none
 from audits.actions.auditors import _auditor_named
 from audits.actions.findings import _file_incident_if_qualified
 from audits.actions.inputs import (
@@ -26,13 +26,14 @@ from audits.actions.inputs import (
 from audits.actions.verification import _request_verification
 from audits.domain.criteria import CRITERIA
 from audits.models import (
-    AuditEvent,
+    AuditHistory,
     Auditor,
     AuditStatement,
     StatementCertificate,
     StatementCriterion,
     StatementFinding,
 )
+from history import actions as history
 from config.errors import NotPermitted
 
 
@@ -134,8 +135,8 @@ def statement_submit(
     _set_criteria(statement, criteria)
     _set_fingerprints(statement, fingerprints)
     _set_findings(statement, findings)
-    _event(AuditEvent.Kind.STATEMENT_SUBMITTED, actor=actor, statement=statement, new=_snapshot(statement),
-           message=statement.get_source_display())
+    history.record(actor=actor, subject=statement, action=AuditHistory.STATEMENT_SUBMITTED, new=_snapshot(statement),
+        summary=statement.get_source_display())
     if from_auditor:
         _file_incident_if_qualified(statement, actor=actor)
     elif auditor.contact_email:
@@ -177,8 +178,8 @@ def statement_update(
     _set_findings(statement, findings)
     new = _snapshot(statement)
     changed = {k for k in new if new[k] != old[k]}
-    _event(AuditEvent.Kind.STATEMENT_CHANGED, actor=actor, statement=statement,
-           old={k: old[k] for k in changed}, new={k: new[k] for k in changed})
+    history.record(actor=actor, subject=statement, action=AuditHistory.STATEMENT_CHANGED,
+        old={k: old[k] for k in changed}, new={k: new[k] for k in changed})
     if statement.is_legitimate:
         _file_incident_if_qualified(statement, actor=actor)
     elif auditor_changed and auditor.contact_email and statement.verification == AuditStatement.Verification.PENDING:

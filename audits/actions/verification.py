@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions as perm
-from audits.actions._common import _event, _invalid
+from audits.actions._common import _invalid
 from audits.actions.findings import _file_incident_if_qualified
-from audits.models import AuditEvent, AuditStatement, VerificationRequest
+from audits.models import AuditHistory, AuditStatement, VerificationRequest
+from history import actions as history
 from config.errors import DomainError, NotPermitted, TransitionError
 
 # Decision where the issue is silent (see the issue note):
@@ -52,9 +53,9 @@ def _request_verification(statement: AuditStatement, *, actor: Any, now: datetim
     )
     statement.verification_requests_sent += 1
     statement.verification_last_sent_at = now
-    _event(AuditEvent.Kind.VERIFICATION_REQUESTED, actor=actor, statement=statement,
-           message=f"Link sent to the auditor's verification contact; it expires {request.expires_at:%Y-%m-%d %H:%M} UTC.",
-           new={"request": request.pk, "expires_at": request.expires_at.isoformat()})
+    history.record(actor=actor, subject=statement, action=AuditHistory.VERIFICATION_REQUESTED,
+        summary=f"Link sent to the auditor's verification contact; it expires {request.expires_at:%Y-%m-%d %H:%M} UTC.",
+        new={"request": request.pk, "expires_at": request.expires_at.isoformat()})
     token = verification_token(request, nonce)
     transaction.on_commit(lambda: emails.send_verification_request(request.pk, token))
     return request
@@ -148,10 +149,9 @@ def _conclude(statement: AuditStatement, *, confirmed: bool, actor, actor_label,
     statement.verified_at = now
     statement.unverified_since = None
     statement.save(update_fields=["verification", "is_public", "verified_at", "unverified_since", "updated_at"])
-    _event(
-        AuditEvent.Kind.VERIFICATION_CONFIRMED if confirmed else AuditEvent.Kind.VERIFICATION_DENIED,
-        actor=actor, actor_label=actor_label, statement=statement, message=note, old=old,
-        new={"verification": statement.verification, "is_public": statement.is_public},
-    )
+    history.record(actor=actor, subject=statement,
+        action=AuditHistory.VERIFICATION_CONFIRMED if confirmed else AuditHistory.VERIFICATION_DENIED,
+        actor_name=actor_label, summary=note, old=old,
+        new={"verification": statement.verification, "is_public": statement.is_public})
     if confirmed:
         _file_incident_if_qualified(statement, actor=actor)

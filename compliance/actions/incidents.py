@@ -2,8 +2,8 @@
 
 Each function takes the acting user as `actor` (None: the system, e.g. a task or an import),
 checks `accounts.permissions` (so the pages and the API cannot disagree), raises
-`config.errors` domain errors for bad input (nothing is stored), writes IncidentEvent rows
-(who, when, field, old, new) in the same transaction and refreshes the cached earliest
+`config.errors` domain errors for bad input (nothing is stored), writes history rows
+(history.record: who, when, field, old, new) in the same transaction and refreshes the cached earliest
 deadline. Notifications read the events after commit.
 """
 
@@ -26,7 +26,7 @@ from compliance.models import (
     Comment,
     Decision,
     Incident,
-    IncidentEvent,
+    IncidentHistory,
     IncidentRelation,
     IncidentTag,
     Question,
@@ -35,6 +35,8 @@ from compliance.models import (
 from registry.models import CAOwner
 from compliance import selectors as sel
 from compliance.domain.whiteboard import parse_whiteboard
+from history import actions as history
+from history.models import Event
 from config.errors import DomainError, NotPermitted, TransitionError
 
 UNSET: Any = object()
@@ -81,14 +83,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-def _event(incident: Incident, actor: Any, field: str, old: Any = "", new: Any = "", *, at: datetime,
-           private: bool = False) -> IncidentEvent:
-    return IncidentEvent.objects.create(
-        incident=incident, actor=_actor_id(actor), actor_name=_name(actor), at=at,
-        field=field, old=_text(old), new=_text(new), is_private=private,
-    )
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -218,7 +212,8 @@ def incident_create(
     )
     if _actor_id(actor):
         incident.watchers.add(actor)
-    _event(incident, actor, "created", "", incident.title, at=now)
+    history.record(actor=actor, subject=incident, action=IncidentHistory.CREATED,
+        field="created", old="", new=_text(incident.title), at=now)
     refresh_deadlines(incident, now)
     return incident
 
@@ -242,7 +237,7 @@ def incident_update(
     ca_owner: Any = UNSET,
     source: Any = UNSET,
     became_aware_at: Any = UNSET,
-) -> list[IncidentEvent]:
+) -> list[Event]:
     """Staff triage: change any of the fields given; one history row per changed field."""
     if actor is not None:
         _require(perm.can_triage(actor, incident), "Only root program staff triage incidents.")
@@ -313,7 +308,8 @@ def incident_update(
     for field in TRIAGE_FIELDS:
         before, after = old[field], getattr(incident, field)
         if before != after:
-            events.append(_event(incident, actor, field, before, after, at=now))
+            events.append(history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+                field=field, old=_text(before), new=_text(after), at=now))
     if not events:
         return []
     incident.updated_at = now
@@ -350,11 +346,13 @@ def incident_relate(*, actor: Any, incident: Incident, kind: str, other_number: 
     if remove:
         deleted, _ = IncidentRelation.objects.filter(source=source, target=target, kind=stored).delete()
         if deleted:
-            _event(incident, actor, kind, other.number, "", at=now)
+            history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+                field=kind, old=_text(other.number), new="", at=now)
         return
     _, created = IncidentRelation.objects.get_or_create(source=source, target=target, kind=stored)
     if created:
-        _event(incident, actor, kind, "", other.number, at=now)
+        history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+            field=kind, old="", new=_text(other.number), at=now)
         _touch(incident, now)
 
 
@@ -430,7 +428,8 @@ def question_ask(*, actor: Any, incident: Incident, body: str, asked_user: Any =
     )
     question = Question.objects.create(incident=incident, comment=comment, asked_user=asked_user, asked_at=now)
     who = asked_user.username if asked_user is not None else (incident.ca_owner.name if incident.ca_owner else "")
-    _event(incident, actor, "needinfo", "", who, at=now)
+    history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+        field="needinfo", old="", new=_text(who), at=now)
     _touch(incident, now)
     refresh_deadlines(incident, now)
     return question
@@ -465,10 +464,13 @@ def question_answer(*, actor: Any, question: Question, body: str, promised_date:
         question.answered_by = comment
     if promised_date is not None:
         question.promised_date = promised_date
-        _event(incident, actor, "needinfo", "asked", f"acknowledged, full answer by {promised_date.isoformat()}", at=now)
+        history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+            field="needinfo", old="asked", new=f"acknowledged, full answer by {promised_date.isoformat()}",
+            at=now)
     else:
         question.closed_at = now
-        _event(incident, actor, "needinfo", "asked", "answered", at=now)
+        history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+            field="needinfo", old="asked", new="answered", at=now)
     question.save()
     _note_ca_response(incident, actor, comment, now)
     _touch(incident, now)
@@ -548,8 +550,9 @@ def report_post(*, actor: Any, incident: Incident, kind: str, data: dict) -> Rep
         setattr(incident, key, value)
     if kind == reports.ReportKind.FULL and isinstance(clean.values.get("appendix"), str):
         _replace_affected(incident, version, clean)
-    _event(incident, actor, f"{kind}_report", "" if previous is None else f"version {previous.version}",
-           f"version {version.version}", at=now)
+    history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+        field=f"{kind}_report", old="" if previous is None else f"version {previous.version}",
+        new=f"version {version.version}", at=now)
     refresh_deadlines(incident, now)
     return version
 
@@ -637,11 +640,15 @@ def assessment_save(
     assessment.save()
     for field, old in before.items():
         if old != getattr(assessment, field):
-            _event(incident, actor, f"assessment.{field}", old, getattr(assessment, field), at=now, private=True)
+            history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+                field=f"assessment.{field}", old=_text(old), new=_text(getattr(assessment, field)), at=now,
+                staff_only=True)
     if changed_considerations:
-        _event(incident, actor, "assessment.considerations", "", f"{len(cleaned)} answered", at=now, private=True)
+        history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+            field="assessment.considerations", old="", new=f"{len(cleaned)} answered", at=now, staff_only=True)
     if changed_notes:
-        _event(incident, actor, "assessment.notes", "", "changed", at=now, private=True)
+        history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+            field="assessment.notes", old="", new="changed", at=now, staff_only=True)
     return assessment
 
 
@@ -656,6 +663,7 @@ def decision_record(*, actor: Any, incident: Incident, action: str, note: str = 
     now = timezone.now()
     decision = Decision.objects.create(incident=incident, action=action, note=note.strip(),
                                        decided_by=_actor_id(actor), decided_at=now)
-    _event(incident, actor, "decision", "", DECISION_ACTIONS[action], at=now)
+    history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+        field="decision", old="", new=_text(DECISION_ACTIONS[action]), at=now)
     _touch(incident, now)
     return decision

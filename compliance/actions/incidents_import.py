@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from registry.models import CAOwner
-from compliance.models import Incident, IncidentEvent, IncidentTag
+from compliance.models import Incident, IncidentHistory, IncidentTag
 from compliance.domain.whiteboard import parse_whiteboard
+from history import actions as history
 
 FIELDS = ("title", "status", "resolution", "whiteboard", "created_at", "ca_owner_id", "next_update")
 
@@ -126,10 +127,9 @@ def import_bugs(bugs: Any, *, only_matched: bool = False, now: datetime | None =
     IncidentTag.objects.bulk_create(
         [IncidentTag(incident_id=by_number[n], tag=t) for n, ts in tags.items() for t in ts], batch_size=1000
     )
-    IncidentEvent.objects.bulk_create(
-        [IncidentEvent(incident_id=by_number[i.number], actor_name="Bugzilla import", at=now, field="imported",
-                       new=f"bug {i.number}") for i in to_create],
-        batch_size=1000,
+    history.record_many(
+        actor=None, action=IncidentHistory.IMPORTED, subject_type=history.subject_type_of(Incident), at=now,
+        rows=[{"subject_id": by_number[i.number], "field": "imported", "new": f"bug {i.number}"} for i in to_create],
     )
     _refresh_open(by_number.values(), now)
     result.unmatched = dict(unmatched)

@@ -243,7 +243,7 @@ def comment_dict(comment: Any, *, bug_id: int, count: int) -> dict:
 
 
 def history_dict(incident: Incident, events) -> dict:
-    """IncidentEvent rows grouped into Bugzilla history entries: one per (time, who), with its changes."""
+    """History rows (history.Event) grouped into Bugzilla history entries: one per (time, who), with its changes."""
     entries: list[dict] = []
     for event in events:
         who = event.actor.username if event.actor_id and event.actor else (event.actor_name or NOBODY)

@@ -8,7 +8,8 @@ import pytest
 
 from audits import actions, selectors
 from audits.domain.checks import SERIOUS_QUALIFICATIONS_ACTION, SERIOUS_QUALIFICATIONS_CONSIDER
-from audits.models import AuditEvent, StatementFinding
+from audits.models import StatementFinding
+from history.selectors import for_subject
 
 from audit_helpers import ISRG_X1, TODAY
 
@@ -149,7 +150,7 @@ def test_serious_qualifications_file_one_compliance_incident_with_the_seed_respo
     assert incident.source == "audit" and "[audit-finding]" in incident.whiteboard
     body = incident.comments.first().body
     assert SERIOUS_QUALIFICATIONS_ACTION in body and SERIOUS_QUALIFICATIONS_CONSIDER in body
-    assert AuditEvent.objects.filter(statement=statement, kind="incident_filed").count() == 1
+    assert for_subject(statement).filter(action="incident_filed").count() == 1
 
     page = selectors.ca_audit_findings(user=staff, ca_owner_id=owner_a.pk, today=TODAY)
     serious = [f for f in page if f.code == "serious_qualifications"]

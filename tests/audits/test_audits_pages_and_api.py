@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from audits.models import AuditEvent
+from history.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,7 @@ def test_staff_qualify_and_approve_an_auditor_on_its_pages(staff, client_for):
     assert ok.status_code == 302
     page = c.post(url + "approval/", {"approval": "approved", "reason": "ACAB'c member, DAkkS"}, follow=True)
     assert b"is now approved" in page.content
-    assert AuditEvent.objects.filter(kind="approval_changed", message="ACAB'c member, DAkkS").exists()
+    assert Event.objects.filter(action="approval_changed", summary="ACAB'c member, DAkkS").exists()
 
 
 def test_staff_record_an_answer_given_by_phone(owner_a, rep_a, staff, make_statement, client_for):

@@ -9,7 +9,9 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit_helpers import ISRG_X1, minimal_pdf
-from audits.models import AuditEvent, Auditor, AuditStatement, StatementCertificate
+from audits.models import Auditor, AuditStatement, StatementCertificate
+from history.models import Event
+from history.selectors import for_subject
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,7 @@ def form_data(auditor, **over):
 
 
 def nothing_stored():
-    return AuditStatement.objects.count() == 0 and not AuditEvent.objects.filter(kind="statement_submitted").exists()
+    return AuditStatement.objects.count() == 0 and not Event.objects.filter(action="statement_submitted").exists()
 
 
 def test_ca_rep_submits_with_a_pdf_and_the_statement_waits_for_the_auditor(
@@ -160,5 +162,5 @@ def test_edit_records_old_and_new_values(owner_a, rep_a, make_statement, client_
                      fingerprints=ISRG_X1, statement_text="")
     response = client_for(rep_a).post(f"/audits/statements/{statement.pk}/edit/", data)
     assert response.status_code == 302
-    event = AuditEvent.objects.get(statement=statement, kind="statement_changed")
+    event = for_subject(statement).get(action="statement_changed")
     assert event.old["statement_date"] == "2025-01-30" and event.new["statement_date"] == "2025-02-15"

@@ -11,7 +11,9 @@ from django.core import mail, signing
 from django.utils import timezone
 
 from audits import actions
-from audits.models import AuditEvent, AuditStatement, VerificationRequest
+from audits.models import AuditStatement, VerificationRequest
+from history.models import Event
+from history.selectors import for_subject
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +59,9 @@ def test_auditor_confirms_without_an_account(pending, client):
     assert response.status_code == 200 and b"confirmed" in response.content
     pending.refresh_from_db()
     assert pending.verification == "confirmed" and pending.is_public and pending.unverified_since is None
-    event = AuditEvent.objects.get(statement=pending, kind="verification_confirmed")
-    assert event.actor is None and event.actor_label.startswith("Jane Auditor (auditor")
-    assert event.message == "Our report no. 17"
+    event = for_subject(pending).get(action="verification_confirmed")
+    assert event.actor is None and event.actor_name.startswith("Jane Auditor (auditor")
+    assert event.summary == "Our report no. 17"
 
 
 def test_auditor_denies_and_the_statement_stays_private_with_a_critical_finding(pending, client, staff):
@@ -68,7 +70,7 @@ def test_auditor_denies_and_the_statement_stays_private_with_a_critical_finding(
     client.post(link_from_mail(), {"name": "Jane Auditor", "decision": "deny"})
     pending.refresh_from_db()
     assert pending.verification == "denied" and not pending.is_public
-    assert AuditEvent.objects.filter(statement=pending, kind="verification_denied").exists()
+    assert for_subject(pending).filter(action="verification_denied").exists()
     found = selectors.ca_audit_findings(user=staff, ca_owner_id=pending.ca_owner_id, today=date(2025, 2, 1))
     assert [f.severity for f in found if f.code == "denied_statement"] == ["critical"]
 
@@ -76,12 +78,12 @@ def test_auditor_denies_and_the_statement_stays_private_with_a_critical_finding(
 def test_reused_link_is_refused_and_changes_nothing(pending, client):
     url = link_from_mail()
     client.post(url, {"name": "Jane Auditor", "decision": "confirm"})
-    events = AuditEvent.objects.count()
+    events = Event.objects.count()
     again = client.post(url, {"name": "Someone Else", "decision": "deny"})
     assert again.status_code == 400 and b"already used" in again.content
     pending.refresh_from_db()
     assert pending.verification == "confirmed"
-    assert AuditEvent.objects.count() == events
+    assert Event.objects.count() == events
     assert client.get(url).status_code == 400
 
 

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from distrust.models import DistrustAction, DistrustEvent, OneCRLEntry
+from distrust.models import DistrustAction, OneCRLEntry
+from history.models import Event
 
 USAGE_CSV = "root,metric,value,period\nDistrust Test Root One,TLS handshakes (%),0.012,2025-02\n"
 
@@ -105,8 +106,8 @@ def test_whole_workflow_through_the_api(staff, client_for, scenario, incident):
     r = post(api, f"{base}/steps/communicate/reopen/", {"reason": "wrong blog link"})
     assert r.status_code == 200 and r.json()["state"] == "communicate"
     assert [s["status"] for s in r.json()["steps"]][-2:] == ["open", "pending"]
-    kinds = list(DistrustEvent.objects.filter(action_id=pk, kind__in=["completed", "reopened"])
-                 .values_list("kind", "step", "old_state", "new_state"))
+    kinds = list(Event.objects.filter(subject_type="distrust.distrustaction", subject_id=pk,
+                                      action__in=["completed", "reopened"]).values_list("action", "field", "old", "new"))
     assert kinds[-1] == ("reopened", "communicate", "closed", "communicate")
     assert len([k for k in kinds if k[0] == "completed"]) == 8
 

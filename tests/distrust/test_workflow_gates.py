@@ -7,7 +7,9 @@ import pytest
 import certgen
 from config.errors import DomainError, NotPermitted, TransitionError
 from distrust import actions, workflow
-from distrust.models import DistrustAction, DistrustEvent, DistrustTarget
+from distrust.models import DistrustAction, DistrustTarget
+from history.models import Event
+from history.selectors import for_subject
 from distrust_helpers import advance, decide_data
 
 
@@ -25,8 +27,8 @@ def test_the_table_has_the_seeds_eight_steps_in_order():
 def test_a_new_action_opens_the_report_step_and_records_who_created_it(staff, make_action):
     action = make_action()
     assert statuses(action) == ["open"] + ["pending"] * 7
-    (event,) = DistrustEvent.objects.filter(action=action)
-    assert (event.kind, event.new_state, event.actor, event.actor_name) == ("created", "report", staff, "staff")
+    (event,) = for_subject(action)
+    assert (event.action, event.new, event.actor, event.actor_name) == ("created", "report", staff, "staff")
 
 
 @pytest.mark.django_db
@@ -36,7 +38,7 @@ def test_report_gate_names_each_missing_thing_and_nothing_changes(staff, make_ac
         actions.step_complete(actor=staff, action=action, step="report")
     assert "link at least one incident" in err.value.message
     assert "say who reported" in err.value.message and "date of the report" in err.value.message
-    assert statuses(action)[0] == "open" and DistrustEvent.objects.filter(action=action).count() == 1
+    assert statuses(action)[0] == "open" and for_subject(action).count() == 1
 
 
 @pytest.mark.django_db
@@ -85,11 +87,10 @@ def test_reopening_needs_a_reason_and_sends_later_steps_back(staff, make_action,
     action.refresh_from_db()
     assert action.state == "decide"
     assert statuses(action) == ["done", "open"] + ["pending"] * 6
-    event = DistrustEvent.objects.filter(action=action).last()
-    assert (event.kind, event.step, event.old_state, event.new_state, event.reason, event.actor) == (
+    event = for_subject(action).last()
+    assert (event.action, event.field, event.old, event.new, event.summary, event.actor) == (
         "reopened", "decide", "release", "decide", "add the leaf too", staff)
-    completed = DistrustEvent.objects.filter(action=action, kind="completed").values_list("step", "old_state",
-                                                                                       "new_state")
+    completed = for_subject(action).filter(action="completed").values_list("field", "old", "new")
     assert list(completed)[:2] == [("report", "report", "decide"), ("decide", "decide", "impact")]
 
 
@@ -107,7 +108,7 @@ def test_only_staff_may_act(rep_a, reviewer, anonymous, make_action):
 def test_bad_issuer_serial_and_test_certificate_change_nothing(staff, make_action, scenario):
     action = make_action()
     actions.step_complete(actor=staff, action=action, step="report")
-    events = DistrustEvent.objects.count()
+    events = Event.objects.count()
     for issuer, serial, message in (
         ("MAA=", "zz", "not hexadecimal"),
         ("bm90IGEgbmFtZQ==", "01", "not a DER Name"),  # "not a name"
@@ -123,7 +124,7 @@ def test_bad_issuer_serial_and_test_certificate_change_nothing(staff, make_actio
     with pytest.raises(DomainError, match="CSV line 3: value 'lots' is not a number"):
         actions.usage_import_csv(actor=staff, action=action, text="root,metric,value\nR,m,1\nR,m,lots\n")
     assert DistrustTarget.objects.count() == 0 and action.usage_figures.count() == 0
-    assert DistrustEvent.objects.count() == events
+    assert Event.objects.count() == events
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 
 from compliance.domain import responses as resp
 from compliance.actions import incidents as act
-from compliance.models import IncidentEvent
+from history.selectors import for_subject
 from config.errors import DomainError, NotPermitted
 
 CASES = [
@@ -51,7 +51,7 @@ def test_considerations_are_stored_per_incident_and_changes_are_staff_only_histo
                         considerations={"red_flags.deception": {"answer": "no", "note": "Forthcoming."}})
     public_a.assessment.refresh_from_db()
     assert public_a.assessment.considerations == {"red_flags.deception": {"answer": "no", "note": "Forthcoming."}}
-    assert IncidentEvent.objects.filter(incident=public_a, field="assessment.problem", is_private=True).exists()
+    assert for_subject(public_a).filter(field="assessment.problem", staff_only=True).exists()
     history = client_for(None).get(f"/incidents/{public_a.number}/history/").content.decode()
     assert "assessment" not in history
 

@@ -230,7 +230,7 @@ def test_root_store_page_and_certdata_download(client, registry):
 
 
 def test_admin_lists_the_registry_and_records_entry_changes(client_for, registry, django_user_model):
-    from registry.models import RegistryEvent
+    from history.models import Event
 
     admin = django_user_model.objects.create_superuser("admin", "admin@example.test", "x")
     c = client_for(admin)
@@ -250,4 +250,4 @@ def test_admin_lists_the_registry_and_records_entry_changes(client_for, registry
     assert response.status_code == 302, response.content[:2000]
     entry.refresh_from_db()
     assert entry.trust_email == RootStoreEntry.Trust.TRUSTED_DELEGATOR
-    assert RegistryEvent.objects.filter(action="root_store_entry_changed", actor=admin).exists()
+    assert Event.objects.filter(action="root_store_entry_changed", actor=admin, subject_id=entry.pk).exists()
