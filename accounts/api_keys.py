@@ -17,8 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions
-from accounts.models import ApiKey, User
+from accounts.models import AccountHistory, ApiKey, User
 from config.errors import DomainError, NotPermitted
+from history import actions as history
 
 KEY_PREFIX = "rw_"
 KEY_BYTES = 32
@@ -59,6 +60,8 @@ def api_key_create(*, actor: User, name: str, read_only: bool = False) -> Create
         read_only=read_only,
         created_at=timezone.now(),
     )
+    history.record(actor=actor, subject=key, action=AccountHistory.API_KEY_CREATED, at=key.created_at,
+                   summary=str(key), detail={"user": actor.get_username(), "read_only": read_only})
     return CreatedKey(key=key, plain=plain)
 
 
@@ -68,7 +71,11 @@ def api_key_revoke(*, actor: User, key: ApiKey) -> ApiKey:
     if not permissions.can_manage_api_key(actor, key):
         raise NotPermitted("You may only revoke your own API keys.")
     # Compare-and-set, so two clicks record the first revocation time only.
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    now = timezone.now()
+    if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now):
+        history.record(actor=actor, subject=key, action=AccountHistory.API_KEY_REVOKED, at=now,
+                       field="revoked_at", old="", new=now.isoformat(), summary=str(key),
+                       detail={"user": key.user.get_username()})
     key.refresh_from_db(fields=["revoked_at"])
     return key
 

@@ -56,3 +56,14 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AccountHistory(models.TextChoices):
+    """The keys accounts write into the shared history (history.Event.action): role grants on the
+    user (subject: the user) and API keys (subject: the key; never the key itself or its hash)."""
+
+    STAFF_GRANTED = "staff_granted", "Staff status granted"
+    STAFF_REMOVED = "staff_removed", "Staff status removed"
+    REPRESENTATION_CHANGED = "representation_changed", "CA representation changed"
+    API_KEY_CREATED = "api_key_created", "API key created"
+    API_KEY_REVOKED = "api_key_revoked", "API key revoked"

@@ -1,10 +1,24 @@
+"""Read-only admin: notifications, preferences, watches and sweep runs are written by
+notifications.actions (the outbox claims rows by compare-and-set; an edit here would race it)."""
+
 from django.contrib import admin
 
 from notifications.models import Notification, NotificationPreference, SweepRun, Watch
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["title", "kind", "recipient", "email", "due_date", "delivery", "state", "attempts", "sent_at"]
     list_filter = ["state", "kind", "delivery"]
     search_fields = ["title", "email", "recipient__username"]
@@ -12,17 +26,17 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
     list_display = ["user", "delivery", "updated_at"]
 
 
 @admin.register(Watch)
-class WatchAdmin(admin.ModelAdmin):
+class WatchAdmin(ReadOnlyAdmin):
     list_display = ["user", "ca_owner", "incident", "created_at"]
     raw_id_fields = ["user", "incident"]
 
 
 @admin.register(SweepRun)
-class SweepRunAdmin(admin.ModelAdmin):
+class SweepRunAdmin(ReadOnlyAdmin):
     list_display = ["job", "started_at", "finished_at", "found", "created", "sent"]
     list_filter = ["job"]
