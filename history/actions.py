@@ -3,8 +3,8 @@ so a change and its row are stored together or not at all."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import models
