@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions as perm
+from compliance import related
 from compliance.domain import markdown, reports
 from compliance.domain import responses as resp
 from compliance.actions import incidents as act
@@ -105,7 +106,7 @@ def incident_create(request):
                 whiteboard=d.get("whiteboard", ""), became_aware_at=d.get("became_aware_at"),
             )
         except NotPermitted:
-            raise PermissionDenied
+            raise PermissionDenied from None
         except DomainError as exc:
             _place_errors(form, exc)
         else:
@@ -132,9 +133,6 @@ def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]
     questions = list(sel.questions_for(incident, user))
     open_questions = [q for q in questions if q.is_open]
     can_comment = perm.can_comment(user, incident)
-    from distrust.models import DistrustAction
-
-    distrust = DistrustAction.objects.filter(incidents=incident).filter(perm.distrust_visibility_q(user))
     assessment = Assessment.objects.filter(incident=incident).first() if perm.can_assess(user, incident) else None
     ctx = {
         "incident": incident,
@@ -146,7 +144,7 @@ def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]
         "affected": incident.affected_certificates.select_related("certificate")[:200],
         "affected_count": incident.affected_certificates.count(),
         "decisions": list(sel.decisions_for(incident)),
-        "distrust_actions": list(distrust),
+        "distrust_actions": related.for_incident("distrust_actions", incident, user),
         "assessment": assessment,
         "problem_response": resp.RESPONSES.get(resp.Problem(assessment.problem)) if assessment and assessment.problem else None,
         "can_comment": can_comment,
@@ -194,7 +192,7 @@ def incident_comment(request, number: int):
                                    kind=d.get("kind") or Comment.Kind.COMMENT, is_private=bool(d.get("is_private")))
                 messages.success(request, "Comment posted.")
         except NotPermitted:
-            raise PermissionDenied
+            raise PermissionDenied from None
         except DomainError as exc:
             _place_errors(form, exc)
         else:
@@ -261,7 +259,7 @@ def incident_report(request, number: int, kind: str):
             _, text = act.report_preview(kind=kind, data=data)
             preview = {"markdown": text, "html": markdown.render(text)}
         except NotPermitted:
-            raise PermissionDenied
+            raise PermissionDenied from None
         except DomainError as exc:
             errors = exc.errors or {"report": [exc.message]}
             messages.error(request, exc.message)
@@ -360,14 +358,12 @@ def incident_assessment(request, number: int):
         else:
             messages.success(request, "Assessment saved.")
             return redirect("compliance:incident_assessment", number=incident.number)
-    from distrust.models import DistrustAction
-
     problem = assessment.problem if assessment else ""
     return render(request, "compliance/incidents/assessment.html", {
         "incident": incident, "form": form, "assessment": assessment,
         "responses": sel.response_table(problem), "actions": resp.ACTIONS,
         "decision_form": DecisionForm(), "decisions": list(sel.decisions_for(incident)),
-        "distrust_actions": list(DistrustAction.objects.filter(incidents=incident)),
+        "distrust_actions": related.for_incident("distrust_actions", incident, request.user),
     }, status=400 if form.errors else 200)
 
 

@@ -16,6 +16,11 @@ def actions_for(user: Any) -> QuerySet[DistrustAction]:
     return DistrustAction.objects.filter(permissions.distrust_visibility_q(user)).for_list()
 
 
+def actions_for_incident(*, incident: Any, user: Any) -> QuerySet[DistrustAction]:
+    """The distrust actions started from `incident` that `user` may see (compliance.related asks this)."""
+    return actions_for(user).filter(incidents=incident)
+
+
 def action_for(user: Any, pk: int) -> DistrustAction | None:
     """The action numbered `pk` if `user` may see it (None otherwise: pages answer 404)."""
     action = DistrustAction.objects.filter(pk=pk).first()

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core import signing
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +29,7 @@ from django.utils import timezone
 from accounts import permissions as perm
 from config.errors import DomainError, NotPermitted
 from notifications import finders
+from notifications.tokens import unsubscribe_token, user_for_unsubscribe_token  # noqa: F401 (views and tests use them here)
 from notifications.models import Delivery, Kind, Notification, NotificationPreference, SweepRun, Watch
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ MAX_ATTEMPTS = 10
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 STALE_CLAIM_AFTER = timedelta(minutes=15)
-UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -101,6 +100,19 @@ def sweep_run(*, now: datetime | None = None, enqueue: bool = True) -> SweepRun:
     return run
 
 
+# The tasks by name: notifications.tasks calls these actions, so importing it here would close a
+# circle. NotificationsConfig.ready() imports the tasks module, so every process has them registered.
+SWEEP_TASK = "notifications.tasks.sweep"
+SEND_TASK = "notifications.tasks.send"
+DIGEST_TASK = "notifications.tasks.digest"
+
+
+def _task(name: str):
+    from celery import current_app
+
+    return current_app.tasks[name]
+
+
 def broker_available() -> bool:
     """A one-second ping, so a web request never waits on kombu's connection retries when Redis is down."""
     from django.conf import settings
@@ -120,12 +132,10 @@ def sweep_enqueue(*, actor: Any) -> bool:
     """Queue a sweep now (the staff page's button). False when the broker is down: the next beat run catches up."""
     if not perm.can_run_sweep(actor):
         raise NotPermitted("Only root program staff start a sweep.")
-    from notifications import tasks
-
     if not broker_available():
         return False
     try:
-        tasks.sweep.apply_async(retry=False)
+        _task(SWEEP_TASK).apply_async(retry=False)
         return True
     except Exception as exc:
         logger.warning("notifications: could not queue a sweep: %s", exc)
@@ -134,12 +144,11 @@ def sweep_enqueue(*, actor: Any) -> bool:
 
 def enqueue_sends(ids: Iterable[int]) -> int:
     """Queue one send task per row; a broker that is down is logged, and the next sweep catches up."""
-    from notifications import tasks
-
     queued = 0
+    send = _task(SEND_TASK)
     for pk in ids:
         try:
-            tasks.send.apply_async((pk,), retry=False)
+            send.apply_async((pk,), retry=False)
             queued += 1
         except Exception as exc:  # kombu/redis connection errors: the row stays pending
             logger.warning("notifications: could not queue notification %s (%s); the next sweep retries", pk, exc)
@@ -398,24 +407,6 @@ def preference_set(*, actor: Any, delivery: str) -> NotificationPreference:
     else:
         pending.update(delivery=delivery)
     return pref
-
-
-def unsubscribe_token(user: Any) -> str:
-    return signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=UNSUBSCRIBE_SALT, compress=True)
-
-
-def user_for_unsubscribe_token(token: str):
-    """The user a one-click link stands for; DomainError when the link is forged or the address changed."""
-    from accounts.models import User
-
-    try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        raise DomainError("This unsubscribe link is not valid.") from None
-    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
-    if user is None or user.email.lower() != data.get("e"):
-        raise DomainError("This unsubscribe link no longer matches an account.")
-    return user
 
 
 def unsubscribe(*, token: str) -> NotificationPreference:
