@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from accounts import actions
 from accounts.models import ApiKey, User
+from config.admin import ReadOnlyAdmin
 from history.admin import SubjectHistoryMixin
 
 
@@ -33,7 +34,7 @@ class RootwatchUserAdmin(SubjectHistoryMixin, UserAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(SubjectHistoryMixin, admin.ModelAdmin):
+class ApiKeyAdmin(SubjectHistoryMixin, ReadOnlyAdmin):
     """Keys are made and revoked by their users (accounts.api_keys); admin only shows them."""
 
     list_display = ("name", "user", "prefix", "read_only", "created_at", "last_used_at", "revoked_at")
@@ -41,12 +42,3 @@ class ApiKeyAdmin(SubjectHistoryMixin, admin.ModelAdmin):
     search_fields = ("name", "prefix", "user__username")
     exclude = ("key_hash",)
     readonly_fields = ("history_rows",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

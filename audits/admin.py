@@ -10,6 +10,7 @@ from audits.models import (
     StatementCriterion,
     StatementFinding,
 )
+from config.admin import ReadOnlyAdmin
 from history.admin import SubjectHistoryMixin
 
 
@@ -40,17 +41,6 @@ class FingerprintInline(ReadOnlyInline):
 class FindingInline(ReadOnlyInline):
     model = StatementFinding
     raw_id_fields = ["incident"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Auditor)

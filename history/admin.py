@@ -1,27 +1,19 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
+from config.admin import ReadOnlyAdmin
 from history.models import Event
 from history.selectors import for_subject
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     """History is written only by the apps' actions: admin shows and searches it, never changes or deletes it."""
 
     list_display = ("at", "actor_name", "action_label", "subject_type", "subject_id", "field", "staff_only")
     list_filter = ("subject_type", "action", "staff_only")
     search_fields = ("actor_name", "action", "summary", "field")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SubjectHistoryMixin:

@@ -3,18 +3,8 @@ notifications.actions (the outbox claims rows by compare-and-set; an edit here w
 
 from django.contrib import admin
 
+from config.admin import ReadOnlyAdmin
 from notifications.models import Notification, NotificationPreference, SweepRun, Watch
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)

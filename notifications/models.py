@@ -55,17 +55,14 @@ class Delivery(models.TextChoices):
 
 
 class NotificationQuerySet(models.QuerySet):
-    def for_user(self, user) -> "NotificationQuerySet":
-        return self.filter(recipient_id=user.pk)
-
-    def unread(self) -> "NotificationQuerySet":
+    def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)
 
-    def sendable(self, *, now, delivery: str) -> "NotificationQuerySet":
+    def sendable(self, *, now, delivery: str) -> NotificationQuerySet:
         """Rows waiting for mail whose (re)try time has come: what the sender and the digest claim."""
         return self.filter(state=Notification.State.PENDING, delivery=delivery, next_attempt_at__lte=now)
 
-    def stale_claims(self, *, before) -> "NotificationQuerySet":
+    def stale_claims(self, *, before) -> NotificationQuerySet:
         return self.filter(state=Notification.State.CLAIMED, claimed_at__lt=before)
 
 

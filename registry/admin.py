@@ -4,21 +4,9 @@ which keep links and history right)."""
 
 from django.contrib import admin
 
+from config.admin import ReadOnlyAdmin
 from history.admin import SubjectHistoryMixin
 from registry.models import CAOwner, CCADBRecord, CertdataImport, Certificate, RootStoreEntry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For rows only the registry's actions write (imports): shown and searched, never changed here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CAOwner)

@@ -183,3 +183,14 @@ def test_pure_code_imports_without_django_drf_or_celery():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "blocked"
+
+
+def test_readme_layout_table_names_every_package_and_nothing_else():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    path_cells = [line.split("|")[2] for line in layout.splitlines() if line.startswith("|") and "`" in line]
+    named = {cell.strip().strip("`").split("/")[0] for cells in path_cells for cell in cells.split(",")}
+    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name != "tests"}
+    assert packages <= named, f"README's layout lacks {sorted(packages - named)}"
+    missing = sorted(name for name in named - {"<app>"} if not (ROOT / name).exists())
+    assert missing == [], f"README's layout names what is not in the tree: {missing}"

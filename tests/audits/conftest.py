@@ -5,17 +5,14 @@ Statements are made through audits.actions so every test exercises the same path
 
 from __future__ import annotations
 
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audits"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "domain"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.audits.audit_helpers import ISRG_X1, TODAY, minimal_pdf  # noqa: F401
 
-from audit_helpers import ISRG_X1, TODAY, minimal_pdf  # noqa: E402,F401
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audits"
 
 
 @pytest.fixture(autouse=True)
@@ -72,10 +69,9 @@ def make_statement(db, staff, make_auditor):
 @pytest.fixture
 def trusted_root(db):
     """trusted_root(owner, name) -> Certificate: a generated root, in the root store, trusted for websites."""
-    import certgen
-
     from registry.actions import certificates_import
     from registry.models import Certificate, RootStoreEntry
+    from tests.domain import certgen
 
     def make(owner, name="Acme Root R1", *, server=True, email=False):
         issued = certgen.root(name)

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from audit_helpers import ISRG_X1
 from audits import actions
 from audits.models import Auditor, AuditStatement
+from tests.audits.audit_helpers import ISRG_X1
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from audits import actions, selectors
 from audits.domain.checks import SERIOUS_QUALIFICATIONS_ACTION, SERIOUS_QUALIFICATIONS_CONSIDER
 from audits.models import StatementFinding
 from history.selectors import for_subject
-
-from audit_helpers import ISRG_X1, TODAY
+from tests.audits.audit_helpers import ISRG_X1, TODAY
 
 pytestmark = pytest.mark.django_db
 
@@ -98,9 +97,8 @@ def test_trusted_root_not_listed_by_the_current_statement_is_uncovered(owner_a, 
 
 
 def test_intermediate_chaining_to_a_trusted_root_needs_coverage_too(owner_a, staff, make_statement, trusted_root):
-    import certgen
-
     from registry.actions import certificates_import
+    from tests.domain import certgen
 
     root = trusted_root(owner_a)
     inter = certgen.intermediate("Acme Issuing CA 1", root.issued)

@@ -8,10 +8,10 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from audit_helpers import ISRG_X1, minimal_pdf
 from audits.models import Auditor, AuditStatement, StatementCertificate
 from history.models import Event
 from history.selectors import for_subject
+from tests.audits.audit_helpers import ISRG_X1, minimal_pdf
 
 pytestmark = pytest.mark.django_db
 

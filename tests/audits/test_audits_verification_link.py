@@ -174,7 +174,7 @@ def test_statement_pdf_is_available_through_a_valid_link_only(owner_a, rep_a, ma
                                                             django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from audit_helpers import minimal_pdf
+    from tests.audits.audit_helpers import minimal_pdf
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

@@ -3,7 +3,7 @@ response to a passing test (closure added on the way); the public list shows its
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def classified(owner_a):
     from compliance.models import Assessment, Incident
 
-    now = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     incident = Incident.objects.create(number=1900002, ca_owner=owner_a, title="Acme Trust: intermediate mis-issued",
                                        first_disclosed_at=now, created_at=now, updated_at=now)
     Assessment.objects.create(incident=incident, cert_type="intermediate", count=1, enumerable=True,

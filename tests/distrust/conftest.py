@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import UTC, date, datetime
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.distrust.distrust_helpers import Scenario, build_registry
 
-from distrust_helpers import Scenario, build_registry  # noqa: E402
 
 @pytest.fixture
 def scenario(db) -> Scenario:
@@ -21,7 +18,7 @@ def scenario(db) -> Scenario:
 def incident(db, owner_a):
     from compliance.models import Incident
 
-    now = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     return Incident.objects.create(number=1900001, ca_owner=owner_a, title="Acme Trust: intermediate key compromise",
                                    first_disclosed_at=now, created_at=now, updated_at=now)
 

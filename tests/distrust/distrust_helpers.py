@@ -7,16 +7,11 @@ root_store_entry_add), so issuer links and cross-sign groups are computed as in 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "domain"))
-
-import certgen  # noqa: E402
+from tests.domain import certgen
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

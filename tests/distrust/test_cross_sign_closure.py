@@ -7,8 +7,7 @@ import pytest
 from config.errors import TransitionError
 from distrust import actions
 from distrust.models import ClosureItem, DistrustAction
-
-from distrust_helpers import advance
+from tests.distrust.distrust_helpers import advance
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from distrust.models import OneCRLEntry
-from distrust_helpers import FIXTURES
+from tests.distrust.distrust_helpers import FIXTURES
 
 DUMP = FIXTURES / "onecrl" / "onecrl_kinto_dump_2019-11-05.json"
 
@@ -47,7 +47,7 @@ def test_a_bad_dump_is_refused_naming_the_record_and_nothing_is_stored(tmp_path)
 
 @pytest.mark.django_db
 def test_published_action_records_join_the_exported_collection(staff, scenario, make_action):
-    from distrust_helpers import advance
+    from tests.distrust.distrust_helpers import advance
 
     call_command("import_onecrl", str(DUMP), stdout=io.StringIO())
     advance(staff, make_action(), "communicate", scenario, waive=False)

@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,7 +21,7 @@ def classified_incident(incident, staff):
     from compliance.models import Assessment
 
     Assessment.objects.create(incident=incident, cert_type="intermediate", count=1, enumerable=True,
-                              problem="intermediate_few_enumerable", updated_at=datetime.now(timezone.utc))
+                              problem="intermediate_few_enumerable", updated_at=datetime.now(UTC))
     return incident
 
 
@@ -158,7 +158,7 @@ def test_a_target_already_in_onecrl_is_shown_as_blocked_and_gets_no_new_record(s
                                                                               make_action):
     from distrust import actions
     from pki.onecrl import record_for
-    from distrust_helpers import advance
+    from tests.distrust.distrust_helpers import advance
 
     inter = scenario.certs["inter"]
     dump = {"data": [dict(record_for(issuer_der=bytes(inter.issuer_der), serial_content=bytes.fromhex(inter.serial_hex),

@@ -9,14 +9,14 @@
 """
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from pki import certdata
 from config.errors import DomainError
 from distrust import actions
-from distrust_helpers import FIXTURES, USAGE_CSV, decide_data
+from pki import certdata
+from tests.distrust.distrust_helpers import FIXTURES, USAGE_CSV, decide_data
 
 REVOKED = FIXTURES / "onecrl" / "revoked_intermediates_2019-12"
 DISTRUSTED_V2_18 = FIXTURES / "certs_distrusted_v2_18"
@@ -102,7 +102,7 @@ def test_distrust_after_on_top_of_v2_54_writes_entrust_as_v2_86_does(staff, make
     import_certdata(NSS / "certdata_v2.54_2022-03-23.txt")
     entry = RootStoreEntry.objects.select_related("certificate").get(label="Entrust Root Certification Authority")
     action = make_action(kind="distrust_after", purpose_server=True, purpose_email=False,
-                         distrust_after=datetime(2024, 11, 30, 23, 59, 59, tzinfo=timezone.utc))
+                         distrust_after=datetime(2024, 11, 30, 23, 59, 59, tzinfo=UTC))
     actions.target_add(actor=staff, action=action, sha256=entry.certificate.sha256)
     to_implement(staff, action)
     from distrust import artifacts, selectors

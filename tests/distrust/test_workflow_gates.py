@@ -1,16 +1,16 @@
 """The workflow table: gates that say what is missing, transitions, reopening, events, bad input."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-import certgen
 from config.errors import DomainError, NotPermitted, TransitionError
 from distrust import actions, workflow
 from distrust.models import DistrustAction, DistrustTarget
 from history.models import Event
 from history.selectors import for_subject
-from distrust_helpers import advance, decide_data
+from tests.distrust.distrust_helpers import advance, decide_data
+from tests.domain import certgen
 
 
 def statuses(action):
@@ -168,9 +168,9 @@ def test_a_test_certificate_that_never_reached_a_trusted_root_proves_nothing(sta
 
 @pytest.mark.django_db
 def test_distrust_after_test_keeps_older_certificates_and_refuses_newer_ones(staff, make_action, scenario):
-    before = certgen.leaf("old.example.test", scenario.inter, not_before=datetime(2024, 6, 1, tzinfo=timezone.utc))
-    after = certgen.leaf("new.example.test", scenario.inter, not_before=datetime(2025, 6, 1, tzinfo=timezone.utc))
-    action = make_action(kind="distrust_after", distrust_after=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    before = certgen.leaf("old.example.test", scenario.inter, not_before=datetime(2024, 6, 1, tzinfo=UTC))
+    after = certgen.leaf("new.example.test", scenario.inter, not_before=datetime(2025, 6, 1, tzinfo=UTC))
+    action = make_action(kind="distrust_after", distrust_after=datetime(2025, 1, 1, tzinfo=UTC))
     # Distrust-after on both roots: the cross-signed path must not rescue the newer leaf.
     advance(staff, action, "test", scenario, targets=("root1", "root2"))
     actions.test_certificate_add(actor=staff, action=action, data=after.der)
@@ -186,8 +186,8 @@ def test_distrust_after_test_keeps_older_certificates_and_refuses_newer_ones(sta
 
 @pytest.mark.django_db
 def test_distrust_after_on_one_root_alone_fails_through_the_other(staff, make_action, scenario):
-    after = certgen.leaf("new.example.test", scenario.inter, not_before=datetime(2025, 6, 1, tzinfo=timezone.utc))
-    action = make_action(kind="distrust_after", distrust_after=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    after = certgen.leaf("new.example.test", scenario.inter, not_before=datetime(2025, 6, 1, tzinfo=UTC))
+    action = make_action(kind="distrust_after", distrust_after=datetime(2025, 1, 1, tzinfo=UTC))
     advance(staff, action, "test", scenario, targets=("root1",))
     actions.test_certificate_add(actor=staff, action=action, data=after.der)
     run = actions.test_run(actor=staff, action=action)

@@ -14,8 +14,8 @@ import pytest
 from config.errors import TransitionError
 from distrust import actions, forms, workflow
 from distrust.models import ClosureItem, DistrustAction
-from distrust_helpers import advance
 from history import selectors as history
+from tests.distrust.distrust_helpers import advance
 
 # Form fields that are not DistrustAction fields (the step's action handles them itself).
 NON_MODEL_FIELDS = {"incident_numbers"}

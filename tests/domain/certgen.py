@@ -1,7 +1,6 @@
 """Tiny generator of test certificates (pure, no files, no network).
 
-Import it from tests in ``tests/domain`` as ``import certgen`` (pytest puts
-that folder on ``sys.path``; tests elsewhere can add it the same way).
+Import it as ``from tests.domain import certgen`` (tests/ is a package).
 
     root1 = certgen.root("Root One")
     root2 = certgen.root("Root Two")
@@ -21,7 +20,7 @@ random unless given.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,8 +29,8 @@ from cryptography.x509.oid import NameOID
 
 from pki.x509 import ParsedCertificate, load_der
 
-NOT_BEFORE = datetime(2024, 1, 1, tzinfo=timezone.utc)
-NOT_AFTER = datetime(2034, 1, 1, tzinfo=timezone.utc)
+NOT_BEFORE = datetime(2024, 1, 1, tzinfo=UTC)
+NOT_AFTER = datetime(2034, 1, 1, tzinfo=UTC)
 
 __all__ = [
     "Issued", "new_key", "name", "make_cert", "root", "intermediate", "cross_sign", "leaf",

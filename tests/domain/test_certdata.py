@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -169,7 +169,7 @@ def test_entrust_server_distrust_after_is_a_timezone_aware_datetime() -> None:
     entrust = [obj for obj in file.certificates if obj.server_distrust_after is not None and "Entrust" in obj.label]
     assert len(entrust) == 4
     for obj in entrust:
-        assert obj.server_distrust_after == datetime(2024, 11, 30, 23, 59, 59, tzinfo=timezone.utc)
+        assert obj.server_distrust_after == datetime(2024, 11, 30, 23, 59, 59, tzinfo=UTC)
         assert obj.email_distrust_after is None
 
 
@@ -179,7 +179,7 @@ def test_v2_86_has_six_server_distrust_after_one_on_the_izenpe_trust_object_only
     assert len(with_date) == 6
     izenpe = [obj for obj in with_date if obj.label == "Izenpe.com"]
     assert [obj.cls for obj in izenpe] == ["CKO_NSS_TRUST"]
-    assert izenpe[0].server_distrust_after == datetime(2026, 4, 15, 23, 59, 59, tzinfo=timezone.utc)
+    assert izenpe[0].server_distrust_after == datetime(2026, 4, 15, 23, 59, 59, tzinfo=UTC)
     assert by_label(file, "Izenpe.com", "CKO_CERTIFICATE").server_distrust_after is None
 
 
@@ -229,8 +229,8 @@ def test_testlib_read_without_validation_exposes_each_distrust_case() -> None:
     assert no.server_distrust_after is None and no.email_distrust_after is None
     no.validate()
     ok.validate()
-    assert ok.server_distrust_after == datetime(2020, 6, 17, 0, 0, 0, tzinfo=timezone.utc)
-    assert ok.email_distrust_after == datetime(2007, 10, 14, 8, 53, 20, tzinfo=timezone.utc)
+    assert ok.server_distrust_after == datetime(2020, 6, 17, 0, 0, 0, tzinfo=UTC)
+    assert ok.email_distrust_after == datetime(2007, 10, 14, 8, 53, 20, tzinfo=UTC)
     with pytest.raises(CertdataError, match=r"err_distrust.*CKA_NSS_SERVER_DISTRUST_AFTER.*CK_TRUE"):
         _ = err.server_distrust_after
     with pytest.raises(CertdataError, match=r"err_distrust.*CKA_NSS_EMAIL_DISTRUST_AFTER, line 439.*got 12.*'Z' is missing"):
@@ -365,7 +365,7 @@ def test_distrust_after_encodes_exactly_as_the_real_entrust_entry() -> None:
     entrust = next(
         obj for obj in parsed(V2_86).certificates if "Entrust" in obj.label and obj.server_distrust_after is not None
     )
-    body = certdata.encode_utctime_octal(datetime(2024, 11, 30, 23, 59, 59, tzinfo=timezone.utc))
+    body = certdata.encode_utctime_octal(datetime(2024, 11, 30, 23, 59, 59, tzinfo=UTC))
     assert body == "\\062\\064\\061\\061\\063\\060\\062\\063\\065\\071\\065\\071\\132\n"
     assert (
         "# For Server Distrust After: Sat Nov 30 23:59:59 2024\n"
@@ -377,12 +377,12 @@ def test_distrust_after_encodes_exactly_as_the_real_entrust_entry() -> None:
 def test_distrust_after_is_converted_to_utc_and_naive_dates_are_refused() -> None:
     paris = timezone(timedelta(hours=1))
     assert certdata.encode_utctime_octal(datetime(2024, 12, 1, 0, 59, 59, tzinfo=paris)) == certdata.encode_utctime_octal(
-        datetime(2024, 11, 30, 23, 59, 59, tzinfo=timezone.utc)
+        datetime(2024, 11, 30, 23, 59, 59, tzinfo=UTC)
     )
     with pytest.raises(CertdataError, match="naive"):
         certdata.encode_utctime_octal(datetime(2024, 11, 30, 23, 59, 59))
     with pytest.raises(CertdataError, match="1950-2049"):
-        certdata.encode_utctime_octal(datetime(2050, 1, 1, tzinfo=timezone.utc))
+        certdata.encode_utctime_octal(datetime(2050, 1, 1, tzinfo=UTC))
 
 
 def test_utctime_years_before_50_are_this_century() -> None:
@@ -470,7 +470,7 @@ def test_entrust_distrust_after_renders_as_in_v2_86() -> None:
     file = parsed(V2_86)
     entrust = next(obj for obj in file.certificates if obj.label == "Entrust Root Certification Authority")
     cert = load_der(entrust.value, source="entrust")
-    when = datetime(2024, 11, 30, 23, 59, 59, tzinfo=timezone.utc)
+    when = datetime(2024, 11, 30, 23, 59, 59, tzinfo=UTC)
     block = certdata.render_certificate_object(cert, label=entrust.label, server_distrust_after=when)
     assert block == entrust.raw
     assert block.count("CKA_NSS_SERVER_DISTRUST_AFTER MULTILINE_OCTAL\n") == 1
@@ -479,7 +479,7 @@ def test_entrust_distrust_after_renders_as_in_v2_86() -> None:
 def test_rendered_blocks_parse_back_to_the_same_values() -> None:
     obj = by_label(parsed(V2_86), "NetLock Arany (Class Gold) Főtanúsítvány", "CKO_CERTIFICATE")
     cert = load_der(obj.value, source="netlock")
-    when = datetime(2027, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    when = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
     text = certdata.render_certificate_object(cert, label='Odd "quoted" \\ label', email_distrust_after=when)
     text += certdata.render_trust_for_certificate(
         cert, label='Odd "quoted" \\ label', server="CKT_NSS_NOT_TRUSTED", email="CKT_NSS_TRUSTED_DELEGATOR", code="CKT_NSS_MUST_VERIFY_TRUST"

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import json
 import time
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 
-import certgen
 import pytest
 
 from pki.paths import AnchorTrust, compute_links, cross_sign_groups, evaluate, find_paths, parents_map
 from pki.x509 import ParsedCertificate, load_der, load_pem, verify_issued_by
+from tests.domain import certgen
 
 CHAINS = Path(__file__).resolve().parent.parent / "fixtures" / "certs" / "chains"
 

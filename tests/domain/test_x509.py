@@ -6,10 +6,9 @@ import dataclasses
 import hashlib
 import re
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-import certgen
 import pytest
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import serialization
@@ -18,10 +17,10 @@ from cryptography.x509.oid import NameOID
 
 from pki.x509 import (
     CertificateError,
-    is_self_signed,
     ParsedCertificate,
     cross_sign_key,
     fingerprint_normalize,
+    is_self_signed,
     iter_ccadb_pem_csv,
     kind,
     load_any,
@@ -35,6 +34,7 @@ from pki.x509 import (
     sha1_fingerprint_normalize,
     verify_issued_by,
 )
+from tests.domain import certgen
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CERTS = FIXTURES / "certs"
@@ -310,7 +310,7 @@ def test_nss_serial_text_rejects_non_integers() -> None:
 
 
 def test_nss_time_text() -> None:
-    assert nss_time_text(datetime(1998, 9, 1, 12, tzinfo=timezone.utc)) == "Tue Sep 01 12:00:00 1998"
+    assert nss_time_text(datetime(1998, 9, 1, 12, tzinfo=UTC)) == "Tue Sep 01 12:00:00 1998"
     assert nss_time_text(datetime(2028, 1, 28, 12)) == "Fri Jan 28 12:00:00 2028"  # naive = UTC
     cet = timezone(timedelta(hours=1))
     assert nss_time_text(datetime(2000, 1, 1, 0, 30, tzinfo=cet)) == "Fri Dec 31 23:30:00 1999"
@@ -366,7 +366,7 @@ def test_certificates_cryptography_refuses_still_parse() -> None:
     assert [c.sha256[:8] for c in certs] == ["B3C962D3", "1BC40080", "0A552A65", "3B8812E6"]
     first = certs[0]
     assert first.version == 1 and first.is_ca is None and kind(first) == "root"
-    assert certs[1].not_before == datetime(2010, 1, 1, 1, 0, tzinfo=timezone.utc)  # no seconds
+    assert certs[1].not_before == datetime(2010, 1, 1, 1, 0, tzinfo=UTC)  # no seconds
     for cert in certs:
         with pytest.raises(CertificateError, match="cryptography cannot load it"):
             cert.x509()

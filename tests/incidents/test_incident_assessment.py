@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from compliance.domain import responses as resp
 from compliance.actions import incidents as act
-from history.selectors import for_subject
+from compliance.domain import responses as resp
 from config.errors import DomainError, NotPermitted
+from history.selectors import for_subject
 
 CASES = [
     # classification -> the seed's problem and a phrase of its immediate minimum response

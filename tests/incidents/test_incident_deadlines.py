@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from compliance import selectors as sel
 from compliance.actions import incidents as act
 from compliance.models import Incident, Question
-from compliance import selectors as sel
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -74,7 +74,7 @@ def test_whiteboard_next_update_date_replaces_the_7_day_cadence(incident, staff)
 
 @pytest.mark.django_db
 def test_an_action_item_slipping_its_due_date_makes_an_update_due_within_3_days(incident, rep_a):
-    import incident_helpers as h
+    from tests.incidents import incident_helpers as h
 
     act.report_post(actor=rep_a, incident=incident, kind="full", data=h.full_report_data(action_items=[
         {"action_item": "Add OU lint", "kind": "Prevent", "root_causes": "#1", "evaluation_criteria": "N/A",

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from registry.models import CAOwner
 from compliance.models import Comment, Incident, Question, ReportVersion
+from registry.models import CAOwner
 
 
 @pytest.mark.django_db

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from compliance.actions import incidents as act
-from registry.models import CAOwner
-from compliance.models import Incident, IncidentTag
 from compliance.domain.whiteboard import KNOWN_TAGS, parse_whiteboard
+from compliance.models import Incident, IncidentTag
+from registry.models import CAOwner
 
 DUMP = Path(__file__).resolve().parent.parent / "fixtures" / "incidents" / "ca_compliance_bugs_2014-2026.json"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-import incident_helpers as h
-from compliance.domain import reports
 from compliance.actions import incidents as act
+from compliance.domain import reports
 from compliance.models import AffectedCertificate, Comment, ReportVersion
 from config.errors import DomainError, NotPermitted
+from tests.incidents import incident_helpers as h
 
 HEADER = ",".join(f'"{c}"' if "," in c else c for c in reports.AFFECTED_CSV_COLUMNS)
 SHA = "AB" * 32

@@ -7,8 +7,8 @@ import pytest
 from compliance.actions import incidents as act
 from compliance.domain.markdown import render
 from compliance.models import Comment, Incident, Question
+from config.errors import DomainError, TransitionError
 from history.selectors import for_subject
-from config.errors import DomainError, NotPermitted, TransitionError
 
 
 @pytest.mark.django_db

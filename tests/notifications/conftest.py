@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from notif_support import RecordingHandler, free_port  # noqa: E402
+from tests.notifications.notif_support import NOW, RecordingHandler, free_port
 
 
 @pytest.fixture
@@ -26,8 +26,6 @@ def smtp_server(settings):
     yield handler
     controller.stop()
 
-
-from notif_support import NOW  # noqa: E402
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 
-from notif_support import NOW, RecordingHandler, free_port
 from notifications import actions
 from notifications.models import Notification, NotificationPreference
+from tests.notifications.notif_support import NOW, RecordingHandler, free_port
 
 pytestmark = pytest.mark.django_db
 

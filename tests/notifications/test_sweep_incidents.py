@@ -9,8 +9,7 @@ from django.core import mail
 
 from notifications import actions
 from notifications.models import Delivery, Kind, Notification, NotificationPreference, Watch
-
-from notif_support import NOW
+from tests.notifications.notif_support import NOW
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications import actions
 from notifications.models import Notification
-from notif_support import NOW
+from tests.notifications.notif_support import NOW
 
 pytestmark = pytest.mark.django_db
 

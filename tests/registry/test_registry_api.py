@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import certgen
 import pytest
 from django.core.management import call_command
 
 from pki import certdata
 from registry.actions import certificates_import, root_store_entry_add
 from registry.models import Certificate, RootStoreEntry
-
-from registry_data import NSS
+from tests.domain import certgen
+from tests.registry.registry_data import NSS
 
 pytestmark = pytest.mark.django_db
 TRUSTED = RootStoreEntry.Trust.TRUSTED_DELEGATOR

@@ -7,12 +7,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from pki import certdata
 from history.models import Event
+from pki import certdata
 from registry.models import CertdataBlock, Certificate, RegistryHistory, RootStoreEntry
 from registry.selectors import export_certdata_text
-
-from registry_data import NSS
+from tests.registry.registry_data import NSS
 
 NSS_FILES = [
     "certdata_v2.18_2017-11-16.txt",

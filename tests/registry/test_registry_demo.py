@@ -8,8 +8,7 @@ import pytest
 
 from registry.models import CAOwner, CertdataBlock, Certificate, RootStoreEntry
 from registry.selectors import export_certdata_text, paths_for
-
-from registry_data import NSS
+from tests.registry.registry_data import NSS
 
 pytestmark = pytest.mark.django_db
 

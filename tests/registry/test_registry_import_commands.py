@@ -8,12 +8,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from registry.actions import certificates_import
-from history.models import Event
-from registry.models import CAOwner, CCADBRecord, Certificate, IssuerLink
 from config.errors import DomainError
-
-from registry_data import CERTS, REGISTRY
+from history.models import Event
+from registry.actions import certificates_import
+from registry.models import CAOwner, CCADBRecord, Certificate, IssuerLink
+from tests.registry.registry_data import CERTS, REGISTRY
 
 pytestmark = pytest.mark.django_db
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import certgen
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from registry.actions import certificates_import, root_store_entry_add
 from registry.models import Certificate, RootStoreEntry
-
-from registry_data import CERTS
+from tests.domain import certgen
+from tests.registry.registry_data import CERTS
 
 pytestmark = pytest.mark.django_db
 

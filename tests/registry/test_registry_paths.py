@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import json
+from datetime import UTC
+from itertools import pairwise
 from pathlib import Path
 
-import certgen
 import pytest
 from django.core.management import call_command
 
+from pki.x509 import load_any, verify_issued_by
 from registry.actions import certificates_import, root_store_entry_add
 from registry.models import Certificate, IssuerLink, RootStoreEntry
 from registry.selectors import cross_signs, path_details, paths_for, trust_graph
-from pki.x509 import load_any, verify_issued_by
-
-from registry_data import CERTS, NSS, REGISTRY
+from tests.domain import certgen
+from tests.registry.registry_data import CERTS, NSS, REGISTRY
 
 LIMBO = sorted((CERTS / "chains" / "limbo_online").glob("*.limbo.json"))
 TRUSTED = RootStoreEntry.Trust.TRUSTED_DELEGATOR
@@ -153,13 +152,13 @@ def test_path_details_give_each_purpose_a_verdict(pki):
 
 
 def test_distrust_after_on_the_anchor_applies_to_later_leaves(pki):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from registry.actions import root_store_entry_update
 
     for name in ("old_root", "new_root"):
         entry = RootStoreEntry.objects.get(certificate=_get(pki[name]))
-        root_store_entry_update(actor=None, entry=entry, server_distrust_after=datetime(2023, 1, 1, tzinfo=timezone.utc))
+        root_store_entry_update(actor=None, entry=entry, server_distrust_after=datetime(2023, 1, 1, tzinfo=UTC))
     report = trust_graph().evaluate(pki["leaf"].parsed().sha256, "server")
     assert not report.trusted and {r.code for r in report.reasons} == {"distrust_after"}
 
