@@ -74,11 +74,11 @@ def _run(files, nss_file, connection) -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from registry.actions import certdata_import, certificates_import
-    from registry.models import Certificate, IssuerLink
     from pki.paths import find_paths
-    from registry.selectors import path_details, trust_graph
+    from registry.actions import certdata_import, certificates_import
     from registry.management.commands.import_certificates import collect
+    from registry.models import Certificate, IssuerLink
+    from registry.selectors import path_details, trust_graph
 
     print(f"database              {connection.vendor} ({connection.settings_dict['NAME']}), "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")

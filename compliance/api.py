@@ -16,7 +16,10 @@ from rest_framework.views import APIView
 
 from accounts import permissions as perm
 from accounts.models import User
+from compliance import selectors as sel
 from compliance.actions import incidents as act
+from compliance.filters import IncidentFilter
+from compliance.models import Incident, Question
 from compliance.serializers import (
     AnswerInput,
     CommentInput,
@@ -31,13 +34,10 @@ from compliance.serializers import (
     ReportPreviewSerializer,
     ReportVersionSerializer,
 )
-from registry.models import CAOwner
-from compliance.models import Incident, Question
-from compliance import selectors as sel
-from compliance.filters import IncidentFilter
 from config.api import ApiPagination
-from config.filters import FilterBackend
 from config.errors import DomainError, NotPermitted
+from config.filters import FilterBackend
+from registry.models import CAOwner
 
 TAGS = ["incidents"]
 

@@ -18,8 +18,8 @@ def load(stdout) -> None:
     from accounts.models import User
     from compliance.actions import incidents as act
     from compliance.actions.incidents_import import import_bugs
-    from registry.models import CAOwner
     from compliance.models import Incident
+    from registry.models import CAOwner
 
     if DUMP.exists():
         result = import_bugs(json.loads(DUMP.read_text(encoding="utf-8")), only_matched=True)

@@ -9,13 +9,13 @@ spreadsheet would run as a formula (=, +, -, @) are prefixed with an apostrophe.
 from __future__ import annotations
 
 import csv
+from datetime import UTC
 
 from django.http import HttpResponse
-from datetime import timezone
 from django.views.decorators.http import require_GET
 
-from compliance.feeds import InvalidKey, feed_user
 from compliance import selectors as sel
+from compliance.feeds import InvalidKey, feed_user
 
 COLUMNS = [
     "number", "title", "ca_owner", "status", "resolution", "security_sensitive", "whiteboard", "tags",
@@ -29,7 +29,7 @@ def _cell(value) -> str:
 
 
 def _time(value) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
 
 @require_GET

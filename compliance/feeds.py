@@ -18,9 +18,9 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 
 from accounts.api_keys import api_key_authenticate, token_from_authorization
-from registry.models import CAOwner
-from compliance.models import Incident
 from compliance import selectors as sel
+from compliance.models import Incident
+from registry.models import CAOwner
 
 FEED_LENGTH = 50
 

@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 
 from accounts.models import User
+from compliance.actions.incidents import DECISION_ACTIONS
 from compliance.domain import reports
 from compliance.domain import responses as resp
-from compliance.actions.incidents import DECISION_ACTIONS
 from compliance.models import Assessment, Comment, Incident
 from registry.models import CAOwner
 

@@ -17,6 +17,8 @@ from django.db.models.functions import Coalesce
 from accounts import permissions as perm
 from compliance.domain import deadlines as dl
 from compliance.domain import responses
+from compliance.domain.whiteboard import Whiteboard, parse_whiteboard
+from compliance.filters import IncidentFilter
 from compliance.models import (
     Comment,
     Decision,
@@ -26,8 +28,6 @@ from compliance.models import (
     Question,
     ReportVersion,
 )
-from compliance.domain.whiteboard import Whiteboard, parse_whiteboard
-from compliance.filters import IncidentFilter
 from config.filters import error_lines
 from history import selectors as history
 from history.models import Event

@@ -5,9 +5,9 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from compliance import selectors as sel
 from compliance.domain import reports
 from compliance.models import Comment, Incident, Question, ReportVersion
-from compliance import selectors as sel
 
 
 class DeadlineSerializer(serializers.Serializer):

@@ -20,9 +20,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions as perm
 from compliance import related
+from compliance import selectors as sel
+from compliance.actions import incidents as act
 from compliance.domain import markdown, reports
 from compliance.domain import responses as resp
-from compliance.actions import incidents as act
+from compliance.domain.whiteboard import parse_whiteboard
 from compliance.forms import (
     AnswerForm,
     AssessmentForm,
@@ -35,8 +37,6 @@ from compliance.forms import (
     report_layout,
 )
 from compliance.models import Assessment, Comment, Incident, Question
-from compliance import selectors as sel
-from compliance.domain.whiteboard import parse_whiteboard
 from config.errors import DomainError, NotPermitted
 
 PAGE_SIZE = 50

@@ -17,7 +17,7 @@ accounts.authentication; the error body in config.errors. Nothing here imports a
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.exceptions import NotFound
@@ -144,7 +144,7 @@ def parse_iso_datetime(raw: str) -> datetime | None:
             return None
         value = datetime(day.year, day.month, day.day)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt_timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
-from kombu import Queue
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.env import env_bool, env_int, env_list, env_str, parse_database_url, parse_redis_url
 

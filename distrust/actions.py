@@ -20,7 +20,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions
-from pki.x509 import CertificateError, kind as cert_kind, load_any, nss_name_text
 from config.errors import DomainError, NotPermitted, TransitionError
 from distrust import artifacts, onecrl_store, selectors, workflow
 from distrust.models import (
@@ -35,6 +34,8 @@ from distrust.models import (
 )
 from history import actions as history
 from pki.onecrl import OneCRLError, parse_collection
+from pki.x509 import CertificateError, load_any, nss_name_text
+from pki.x509 import kind as cert_kind
 
 Status = DistrustStep.Status
 

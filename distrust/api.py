@@ -16,7 +16,8 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from config.errors import DomainError, NotPermitted
-from distrust import actions, selectors, serializers as s
+from distrust import actions, selectors
+from distrust import serializers as s
 from distrust.models import Artifact, DistrustAction
 
 TAG = ["distrust"]

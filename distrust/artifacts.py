@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pki import certdata
-from pki.paths import AnchorTrust
-from pki.x509 import ParsedCertificate, load_der
 from config.errors import DomainError
-from pki import onecrl
 from distrust import selectors
 from distrust.models import Artifact, ClosureItem, DistrustAction, TestCertificate
+from pki import certdata, onecrl
+from pki.paths import AnchorTrust
+from pki.x509 import ParsedCertificate, load_der
 
 Kind = DistrustAction.Kind
 
@@ -226,9 +225,9 @@ def reaches_trusted_root(graph: Any, sha: str, purposes: tuple[str, ...]) -> boo
 
 def _with_test_certificates(graph: Any, tests: list[TestCertificate]) -> None:
     """Put test certificates the registry lacks into the graph, linked to the registry issuers that signed them."""
+    from pki.x509 import cross_sign_key, verify_issued_by
     from registry.models import Certificate
     from registry.selectors import GraphCert
-    from pki.x509 import cross_sign_key, verify_issued_by
 
     for t in tests:
         if t.sha256 in graph.certs:

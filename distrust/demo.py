@@ -14,8 +14,8 @@ DEMO_MARK = "(demo)"
 
 def _pick(owner_id):
     """An intermediate of the owner that reaches a trusted root for websites, and a leaf under it if any."""
-    from registry.models import Certificate
     from distrust import artifacts, selectors
+    from registry.models import Certificate
 
     graph = selectors.trust_graph()
     qs = Certificate.objects.filter(kind="intermediate").order_by("pk")

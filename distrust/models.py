@@ -27,7 +27,7 @@ __all__ = [
 
 
 class DistrustActionQuerySet(models.QuerySet):
-    def for_list(self) -> "DistrustActionQuerySet":
+    def for_list(self) -> DistrustActionQuerySet:
         """What the list page and API list show: fixed number of queries whatever the size."""
         # Explicit order: with the GROUP BY of the count, Meta.ordering would not count as ordered.
         return self.annotate(target_count=models.Count("targets", distinct=True)).order_by(
@@ -36,7 +36,7 @@ class DistrustActionQuerySet(models.QuerySet):
             "steps", models.Prefetch("incidents", queryset=_incident_model().objects.only("pk", "number", "title"))
         )
 
-    def open(self) -> "DistrustActionQuerySet":
+    def open(self) -> DistrustActionQuerySet:
         return self.exclude(state=DistrustAction.State.CLOSED)
 
 

@@ -41,8 +41,7 @@ def certificate_by_fingerprint(sha256: str):
 
 def certificate_by_issuer_serial(issuer_der: bytes, serial_hex: str):
     """The registry certificate with this issuer Name (exact DER) and serial content hex, or None."""
-    from registry.models import Certificate
-    from registry.models import der_key
+    from registry.models import Certificate, der_key
 
     return Certificate.objects.filter(issuer_key=der_key(issuer_der), serial_hex=serial_hex.upper()).first()
 

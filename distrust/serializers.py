@@ -19,7 +19,6 @@ from distrust.models import (
 from history import selectors as history
 from history.models import Event
 
-
 MAX_NUMBER = 2**31 - 1  # Incident.number is a PositiveIntegerField
 
 

@@ -29,8 +29,8 @@ from django.utils import timezone
 from accounts import permissions as perm
 from config.errors import DomainError, NotPermitted
 from notifications import finders
-from notifications.tokens import unsubscribe_token, user_for_unsubscribe_token  # noqa: F401 (views and tests use them here)
 from notifications.models import Delivery, Kind, Notification, NotificationPreference, SweepRun, Watch
+from notifications.tokens import unsubscribe_token, user_for_unsubscribe_token  # noqa: F401 (views and tests use them here)
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +163,9 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
     represent are each one query. A security-sensitive incident reaches only those
     accounts.permissions lets see it, whoever else watches or is named on it.
     """
-    from accounts.models import User
     from django.db.models import Q
+
+    from accounts.models import User
 
     if not findings:
         return []

@@ -19,7 +19,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from pki.x509 import ParsedCertificate, nss_name_text, nss_serial_text, nss_time_text
@@ -145,7 +145,7 @@ def _unescape_octal(escapes: str) -> bytes:
 def _utc(dt: datetime) -> datetime:
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise CertdataError(f"distrust-after date {dt!r} is naive; a timezone-aware datetime is required")
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def utctime_bytes(dt: datetime) -> bytes:
@@ -175,7 +175,7 @@ def decode_utctime(data: bytes) -> datetime:
     yy, month, day, hour, minute, second = (int(group) for group in match.groups())
     year = 1900 + yy if yy >= 50 else 2000 + yy
     try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise CertdataError(f"not a valid date: {data!r} ({exc})") from None
 

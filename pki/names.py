@@ -12,8 +12,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from pki.errors import CertificateError
 from pki.der import DerError, children, oid_text, read_tlv
+from pki.errors import CertificateError
 
 __all__ = ["nss_name_text", "name_key", "names_match"]
 

@@ -24,7 +24,7 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 __all__ = [
@@ -162,7 +162,7 @@ def _created(value: date | datetime | str) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise OneCRLError(f"created: {value!r} is a naive datetime; give a timezone-aware one")
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
         return f"{value.isoformat()}T00:00:00Z"
     if isinstance(value, str):

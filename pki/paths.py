@@ -13,9 +13,10 @@ feeds :func:`evaluate` with what it has loaded.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 from pki.x509 import ParsedCertificate, cross_sign_key, name_key, verify_signature
 

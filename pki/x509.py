@@ -33,13 +33,14 @@ import csv
 import hashlib
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from pki.errors import CertificateError
 from pki.der import DerError, children, int_from_content, oid_text, read_tlv
+from pki.errors import CertificateError
 from pki.names import (
     _OID_CN,
     _OID_O,
@@ -234,7 +235,7 @@ def _parse_time(tag: int, raw: bytes) -> datetime:
         year = int(year_s)
     try:
         dt = datetime(year, int(mo), int(d), int(h), int(mi), int(s or b"0"),
-                      tzinfo=timezone.utc)
+                      tzinfo=UTC)
     except ValueError:
         raise DerError(f"impossible date {raw!r}") from None
     if frac:
@@ -857,7 +858,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 def nss_time_text(dt: datetime) -> str:
     """``Tue Sep 01 12:00:00 1998`` (UTC; naive datetimes are taken as UTC)."""
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc)
+        dt = dt.astimezone(UTC)
     return (f"{_DAYS[dt.weekday()]} {_MONTHS[dt.month - 1]} {dt.day:02d} "
             f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d} {dt.year}")
 

@@ -21,7 +21,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import permissions
+from config.errors import DomainError, NotPermitted
+from history import actions as history
 from pki import certdata
+from pki.paths import compute_links
+from pki.x509 import CertificateError, ParsedCertificate, cross_sign_key, kind, load_any, load_der, name_key
 from registry.models import (
     CAOwner,
     CCADBRecord,
@@ -33,11 +38,6 @@ from registry.models import (
     RootStoreEntry,
     der_key,
 )
-from pki.paths import compute_links
-from pki.x509 import CertificateError, ParsedCertificate, cross_sign_key, kind, load_any, load_der, name_key
-from accounts import permissions
-from config.errors import DomainError, NotPermitted
-from history import actions as history
 
 Progress = Callable[[str], None] | None
 

@@ -13,17 +13,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
+from config.api import query_choice
+from config.errors import DomainError
+from pki.x509 import CertificateError, fingerprint_normalize
+from registry import selectors
+from registry.models import Certificate
 from registry.serializers import (
     CAOwnerSerializer,
     CertificateDetailSerializer,
     CertificateSerializer,
     PathsSerializer,
 )
-from registry.models import Certificate
-from registry import selectors
-from config.api import query_choice
-from config.errors import DomainError
-from pki.x509 import CertificateError, fingerprint_normalize
 
 
 class CanViewRegistry(BasePermission):

@@ -204,7 +204,7 @@ class RootStoreEntry(models.Model):
         """What certdata.txt says about this entry; export re-renders its blocks when it changes."""
 
         def utc(dt):
-            return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if dt else None
+            return dt.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if dt else None
 
         return {
             "label": self.label,

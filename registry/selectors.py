@@ -15,7 +15,6 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from pki import certdata
-from registry.models import CAOwner, CertdataImport, Certificate, IssuerLink, RootStoreEntry
 from pki.paths import AnchorTrust, evaluate, find_paths
 from pki.x509 import (
     CertificateError,
@@ -24,6 +23,7 @@ from pki.x509 import (
     nss_serial_text,
     sha1_fingerprint_normalize,
 )
+from registry.models import CAOwner, CertdataImport, Certificate, IssuerLink, RootStoreEntry
 
 Trust = RootStoreEntry.Trust
 
@@ -138,7 +138,7 @@ def entries_with_certificates() -> QuerySet[RootStoreEntry]:
 class TreeNode:
     certificate: Certificate
     entries: list[RootStoreEntry]
-    children: list["TreeNode"] = field(default_factory=list)
+    children: list[TreeNode] = field(default_factory=list)
     issued_by_other_owner: bool = False
 
 
@@ -211,7 +211,7 @@ class TrustGraph:
     groups: dict[str, str]
     distrusted: dict[tuple[bytes, bytes], set[str]]
 
-    def copy(self) -> "TrustGraph":
+    def copy(self) -> TrustGraph:
         return TrustGraph(
             certs=dict(self.certs),
             parents={k: list(v) for k, v in self.parents.items()},

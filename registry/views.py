@@ -14,12 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import permissions
+from config.errors import DomainError
+from pki.x509 import CertificateError, iter_ccadb_pem_csv
+from registry import selectors
 from registry.actions import certificates_import
 from registry.forms import CertificateSearchForm, CertificateUploadForm
 from registry.models import CAOwner, RootStoreEntry
-from registry import selectors
-from pki.x509 import CertificateError, iter_ccadb_pem_csv
-from config.errors import DomainError
 
 PAGE_SIZE = 50
 

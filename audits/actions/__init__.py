@@ -44,6 +44,7 @@ from audits.actions.verification import (
     verification_request_for_token,
     verification_token,
 )
+
 # Callers import these error classes from here too (audits.forms: DomainError).
 from config.errors import DomainError, NotPermitted, TransitionError
 

@@ -9,11 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions as perm
-from audits.domain import checks
 from audits.actions._common import _invalid, _label, _user_or_none
+from audits.domain import checks
 from audits.models import AuditHistory, Auditor, AuditorQualification
-from history import actions as history
 from config.errors import DomainError, NotPermitted, TransitionError
+from history import actions as history
 
 # Decision where the issue is silent (see the issue note):
 # - qualifications are re-verified yearly: next_due = verified_on + 1 year.

@@ -23,9 +23,8 @@ from audits.domain.criteria import (
     parse_criteria,
 )
 from audits.models import AuditHistory, Auditor, AuditStatement, StatementCertificate, StatementCriterion
-from history import actions as history
 from config.errors import DomainError, NotPermitted
-
+from history import actions as history
 
 # --- CCADB import ------------------------------------------------------------------------------
 

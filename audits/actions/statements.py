@@ -33,8 +33,8 @@ from audits.models import (
     StatementCriterion,
     StatementFinding,
 )
-from history import actions as history
 from config.errors import NotPermitted
+from history import actions as history
 
 
 def _set_criteria(statement: AuditStatement, criteria: Sequence[CriterionInput]) -> None:

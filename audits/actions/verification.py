@@ -15,8 +15,8 @@ from accounts import permissions as perm
 from audits.actions._common import _invalid
 from audits.actions.findings import _file_incident_if_qualified
 from audits.models import AuditHistory, AuditStatement, VerificationRequest
-from history import actions as history
 from config.errors import DomainError, NotPermitted, TransitionError
+from history import actions as history
 
 # Decision where the issue is silent (see the issue note):
 # - a verification link lives 30 days; every link of a statement stops working once any is answered.

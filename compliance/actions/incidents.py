@@ -18,8 +18,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts import permissions as perm
+from compliance import selectors as sel
 from compliance.domain import markdown, reports
 from compliance.domain import responses as resp
+from compliance.domain.whiteboard import parse_whiteboard
 from compliance.models import (
     AffectedCertificate,
     Assessment,
@@ -32,12 +34,10 @@ from compliance.models import (
     Question,
     ReportVersion,
 )
-from registry.models import CAOwner
-from compliance import selectors as sel
-from compliance.domain.whiteboard import parse_whiteboard
+from config.errors import DomainError, NotPermitted, TransitionError
 from history import actions as history
 from history.models import Event
-from config.errors import DomainError, NotPermitted, TransitionError
+from registry.models import CAOwner
 
 UNSET: Any = object()
 
@@ -528,7 +528,7 @@ def report_post(*, actor: Any, incident: Incident, kind: str, data: dict) -> Rep
             changes = [{"field": "*", "old": "(previous version no longer valid)", "new": ""}]
         if not changes:
             raise DomainError("Nothing changed since the previous version; nothing was posted.",
-                              errors={"report": ["identical to version %d" % previous.version]})
+                              errors={"report": [f"identical to version {previous.version}"]})
     comment = Comment.objects.create(
         incident=incident, author=_actor_id(actor), kind=REPORT_COMMENT_KIND[clean.kind], body=text,
         body_html=_render(text), created_at=now,

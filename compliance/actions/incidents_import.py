@@ -8,18 +8,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from registry.models import CAOwner
-from compliance.models import Incident, IncidentHistory, IncidentTag
 from compliance.domain.whiteboard import parse_whiteboard
+from compliance.models import Incident, IncidentHistory, IncidentTag
 from history import actions as history
+from registry.models import CAOwner
 
 FIELDS = ("title", "status", "resolution", "whiteboard", "created_at", "ca_owner_id", "next_update")
 

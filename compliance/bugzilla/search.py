@@ -16,9 +16,10 @@ Operators match Bugzilla's on MySQL: text comparisons ignore case. `anywords`/`a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone

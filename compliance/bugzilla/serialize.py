@@ -8,9 +8,10 @@ search runs a fixed number of queries whatever its size.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone as dt_timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
@@ -39,7 +40,7 @@ HISTORY_FIELD_NAMES = {
 def bz_time(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(dt_timezone.utc).strftime(TIME_FORMAT)
+    return value.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def login(user: Any) -> str:

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts import permissions as perm
 from accounts import throttling
+from compliance import selectors
 from compliance.bugzilla import (
     BUG_ACCESS_DENIED,
     BUG_DOES_NOT_EXIST,
@@ -28,7 +29,6 @@ from compliance.bugzilla import (
     serialize,
 )
 from compliance.models import Comment, Incident
-from compliance import selectors
 
 
 def error_response(error: BugzillaError) -> JsonResponse:

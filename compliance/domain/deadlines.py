@@ -18,10 +18,11 @@ Decisions where the guidelines are silent:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 __all__ = [
     "DUE_SOON",

@@ -28,10 +28,11 @@ import csv
 import io
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 __all__ = [
     "AFFECTED_CSV_COLUMNS",

@@ -8,8 +8,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from registry.actions import ccadb_records_import, read_ccadb_records
 from config.errors import DomainError
+from registry.actions import ccadb_records_import, read_ccadb_records
 
 
 class Command(BaseCommand):

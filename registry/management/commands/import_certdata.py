@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.actions import certdata_import
 from config.errors import DomainError
+from registry.actions import certdata_import
 
 
 class Command(BaseCommand):

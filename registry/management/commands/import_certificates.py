@@ -8,9 +8,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.actions import certificates_import
-from pki.x509 import CertificateError, iter_ccadb_pem_csv
 from config.errors import DomainError
+from pki.x509 import CertificateError, iter_ccadb_pem_csv
+from registry.actions import certificates_import
 
 
 def _has_pem_column(path: Path) -> bool:
