@@ -34,6 +34,7 @@ from compliance.serializers import (
     ReportPreviewSerializer,
     ReportVersionSerializer,
 )
+from config import stale
 from config.api import ApiPagination
 from config.errors import DomainError, NotPermitted
 from config.filters import FilterBackend
@@ -113,18 +114,22 @@ class IncidentDetail(APIView):
     def get(self, request, number: int):
         incident = _incident(request, number)
         row = sel.with_list_data(Incident.objects.filter(pk=incident.pk), request.user).get()
-        return Response(IncidentSerializer(row, context={"now": timezone.now()}).data)
+        return stale.with_etag(Response(IncidentSerializer(row, context={"now": timezone.now()}).data),
+                               sel.incident_version(row))
 
     @extend_schema(operation_id="incidents_update", summary="Triage an incident (staff)", tags=TAGS,
-                   request=IncidentUpdateInput, responses=IncidentSerializer)
+                   request=IncidentUpdateInput, responses=IncidentSerializer,
+                   description="Send the ETag of your GET as `If-Match` to refuse (412) a change made on a stale "
+                               "version; without If-Match the change is applied whatever changed meanwhile.")
     def patch(self, request, number: int):
         incident = _incident(request, number)
         d = dict(_valid(IncidentUpdateInput, request.data))
         if "assignee" in d:
             d["assignee"] = _user(d["assignee"]) if d["assignee"] else None
-        act.incident_update(actor=request.user, incident=incident, **d)
+        act.incident_update(actor=request.user, incident=incident, base_version=stale.if_match(request), **d)
         row = sel.with_list_data(Incident.objects.filter(pk=incident.pk), request.user).get()
-        return Response(IncidentSerializer(row, context={"now": timezone.now()}).data)
+        return stale.with_etag(Response(IncidentSerializer(row, context={"now": timezone.now()}).data),
+                               sel.incident_version(row))
 
 
 class IncidentComments(APIView):

@@ -28,6 +28,7 @@ from compliance.models import (
     Question,
     ReportVersion,
 )
+from config import stale
 from config.filters import error_lines
 from history import selectors as history
 from history.models import Event
@@ -279,3 +280,22 @@ def response_table(problem: str | None) -> list[ResponseRow]:
 
 def decisions_for(incident: Incident) -> QuerySet[Decision]:
     return incident.decisions.select_related("decided_by")
+
+
+# ------------------------------------------------------------------- versions (config.stale)
+# The editable fields of each object edited through a form or the API: their digest is the version
+# pages carry in `base` and the API serves as its ETag.
+
+INCIDENT_EDITABLE = ("title", "status", "resolution", "whiteboard", "next_update", "assignee", "security_sensitive",
+                     "ca_owner", "source", "became_aware_at")
+
+
+def incident_snapshot(incident: Incident) -> dict[str, Any]:
+    return stale.canonical({
+        f: getattr(incident, f"{f}_id") if f in ("assignee", "ca_owner") else getattr(incident, f)
+        for f in INCIDENT_EDITABLE
+    })
+
+
+def incident_version(incident: Incident) -> str:
+    return stale.version_of(incident_snapshot(incident))

@@ -37,6 +37,7 @@ from compliance.forms import (
     report_layout,
 )
 from compliance.models import Assessment, Comment, Incident, Question
+from config import stale
 from config.errors import DomainError, NotPermitted
 
 PAGE_SIZE = 50
@@ -306,6 +307,10 @@ def incident_triage(request, number: int):
         return _deny(request)
     form = TriageForm(request.POST or None, initial=TriageForm.initial_for(incident))
     relation_form = RelationForm(prefix="rel")
+    # The version the form is opened on; a refused save keeps the one it was posted with.
+    base = request.POST.get(stale.BASE_PARAM, "") if request.method == "POST" else stale.encode_base(
+        sel.incident_snapshot(incident))
+    conflict = False
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         changes = {k: d[k] for k in ("title", "status", "resolution", "whiteboard", "assignee",
@@ -313,16 +318,19 @@ def incident_triage(request, number: int):
         if d["next_update"] != incident.next_update:
             changes["next_update"] = d["next_update"]
         try:
-            events = act.incident_update(actor=request.user, incident=incident, **changes)
+            events = act.incident_update(actor=request.user, incident=incident, base=stale.base_from(request.POST),
+                                         **changes)
+        except stale.EditConflict as exc:
+            base, conflict = stale.place_conflict(form, exc), True
         except DomainError as exc:
             _place_errors(form, exc)
         else:
             messages.success(request, f"{len(events)} change(s) saved." if events else "Nothing changed.")
             return redirect(incident)
     return render(request, "compliance/incidents/triage.html",
-                  {"incident": incident, "form": form, "relation_form": relation_form,
-                   "relations": sel.relations_for(incident, request.user)},
-                  status=400 if form.errors else 200)
+                  {"incident": incident, "form": form, "relation_form": relation_form, "base": base,
+                   "stale_conflict": conflict, "relations": sel.relations_for(incident, request.user)},
+                  status=409 if conflict else 400 if form.errors else 200)
 
 
 @require_POST

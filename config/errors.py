@@ -37,6 +37,19 @@ class NotPermitted(DomainError):
     code = "forbidden"
 
 
+class PreconditionFailed(DomainError):
+    """An API write whose If-Match names a version that is no longer current (config.stale)."""
+
+    http_status = status.HTTP_412_PRECONDITION_FAILED
+    code = "precondition_failed"
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None,
+                 extra: dict | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message, errors=errors)
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
 # Messages that say what to fix, replacing DRF's terse defaults ("Not found.").
 _DEFAULT_MESSAGES = {
     "not_authenticated": (
@@ -78,6 +91,9 @@ def api_exception_handler(exc, context):
         body = {"error": exc.code, "detail": exc.message}
         if exc.errors:
             body["errors"] = exc.errors
+        # A stale write names the current version (config.stale): in the body and as the ETag header.
+        body.update(getattr(exc, "extra", None) or {})
+        headers = getattr(exc, "headers", None) or None
         request = context.get("request")
         user = getattr(request, "user", None)
         if exc.http_status == status.HTTP_403_FORBIDDEN and not (user and user.is_authenticated):
@@ -85,7 +101,7 @@ def api_exception_handler(exc, context):
             body["error"] = "not_authenticated"
             body["detail"] = f"{exc.message} Send 'Authorization: Token <key>' with a key from your account page."
             return Response(body, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": 'Token realm="api"'})
-        return Response(body, status=exc.http_status)
+        return Response(body, status=exc.http_status, headers=headers)
     # Imported here: rest_framework.views loads the API settings, whose authentication classes import
     # this module, so a module-level import is circular when a command imports config.errors first.
     from rest_framework.views import exception_handler as drf_exception_handler

@@ -34,8 +34,10 @@ from compliance.models import (
     Question,
     ReportVersion,
 )
+from config import stale
 from config.errors import DomainError, NotPermitted, TransitionError
 from history import actions as history
+from history import selectors as history_sel
 from history.models import Event
 from registry.models import CAOwner
 
@@ -237,12 +239,26 @@ def incident_update(
     ca_owner: Any = UNSET,
     source: Any = UNSET,
     became_aware_at: Any = UNSET,
+    base_version: Any = None,
+    base: Any = None,
 ) -> list[Event]:
-    """Staff triage: change any of the fields given; one history row per changed field."""
+    """Staff triage: change any of the fields given; one history row per changed field.
+
+    `base` (a page: the fields as the form showed them) or `base_version` (the API's If-Match) is the
+    version the change was made on; see config.stale for the merge, the 409 and the 412."""
     if actor is not None:
         _require(perm.can_triage(actor, incident), "Only root program staff triage incidents.")
     now = timezone.now()
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if base_version is not None or base is not None:
+        given = dict(zip(TRIAGE_FIELDS, (title, status, resolution, whiteboard, next_update, assignee,
+                                          security_sensitive, ca_owner, source, became_aware_at), strict=True))
+        keep = stale.merge(current=sel.incident_snapshot(incident),
+                           proposed={k: v for k, v in given.items() if v is not UNSET},
+                           base_version=base_version, base=base,
+                           changed_by=lambda field: history_sel.last_changed_by(incident, field))
+        (title, status, resolution, whiteboard, next_update, assignee, security_sensitive, ca_owner, source,
+         became_aware_at) = (keep.get(f, UNSET) for f in TRIAGE_FIELDS)
     old = {f: getattr(incident, f) for f in TRIAGE_FIELDS}
     errors: dict[str, list[str]] = {}
 

@@ -1,0 +1,113 @@
+"""Stale edits of incidents: two staff with the triage form open, reports posted on an old version,
+the API's ETag and If-Match (config.stale)."""
+
+from __future__ import annotations
+
+import pytest
+
+from compliance.forms import TriageForm
+from compliance.models import Incident
+from history.models import Event
+from tests.conftest import _user
+from tests.stale_helpers import as_post, base_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff2(db):
+    return _user("staff2", staff=True)
+
+
+def _open_triage(client, incident):
+    page = client.get(f"/incidents/{incident.number}/triage/")
+    assert page.status_code == 200
+    return {**as_post(TriageForm.initial_for(incident)), "base": base_of(page)}
+
+
+def _changes(incident):
+    rows = Event.objects.filter(subject_type="compliance.incident", subject_id=incident.pk).exclude(field="")
+    return {(e.actor_name, e.field, e.new) for e in rows}
+
+
+def test_two_staff_change_different_fields_both_changes_stay_and_history_names_each(public_a, staff, staff2,
+                                                                                    client_for):
+    alice, bob = client_for(staff), client_for(staff2)
+    form_a, form_b = _open_triage(alice, public_a), _open_triage(bob, public_a)
+    saved = alice.post(f"/incidents/{public_a.number}/triage/", {**form_a, "whiteboard": "[ca-compliance]"})
+    assert saved.status_code == 302
+    saved = bob.post(f"/incidents/{public_a.number}/triage/", {**form_b, "status": "NEW"})
+    assert saved.status_code == 302
+    incident = Incident.objects.get(pk=public_a.pk)
+    assert incident.whiteboard == "[ca-compliance]" and incident.status == "NEW"
+    changes = _changes(public_a)
+    assert ("staff", "whiteboard", "[ca-compliance]") in changes and ("staff2", "status", "NEW") in changes
+    # Bob's stale form held the old whiteboard: he is not blamed for it, nor is Alice for the status.
+    assert not {c for c in changes if c[0] == "staff2" and c[1] == "whiteboard"}
+    assert not {c for c in changes if c[0] == "staff" and c[1] == "status"}
+
+
+def test_two_staff_change_the_same_field_the_second_gets_a_conflict_and_nothing_is_overwritten(
+        public_a, staff, staff2, client_for):
+    alice, bob = client_for(staff), client_for(staff2)
+    form_a, form_b = _open_triage(alice, public_a), _open_triage(bob, public_a)
+    assert alice.post(f"/incidents/{public_a.number}/triage/", {**form_a, "title": "Alice's title"}).status_code == 302
+    before = set(Event.objects.values_list("pk", flat=True))
+    page = bob.post(f"/incidents/{public_a.number}/triage/", {**form_b, "title": "Bob's title",
+                                                             "whiteboard": "[bob]"})
+    assert page.status_code == 409
+    body = page.content.decode()
+    assert "staff changed Title from" in body and "Alice&#x27;s title" in body and "since you opened this form" in body
+    assert 'value="Bob&#x27;s title"' in body  # what Bob typed is kept
+    incident = Incident.objects.get(pk=public_a.pk)
+    assert incident.title == "Alice's title" and incident.whiteboard == ""  # not even Bob's other field
+    assert set(Event.objects.values_list("pk", flat=True)) == before
+    # Saving again on the new base the page offers puts Bob's values over Alice's, blamed on Bob.
+    again = bob.post(f"/incidents/{public_a.number}/triage/", {**form_b, "title": "Bob's title",
+                                                              "whiteboard": "[bob]", "base": base_of(page)})
+    assert again.status_code == 302
+    incident.refresh_from_db()
+    assert incident.title == "Bob's title" and incident.whiteboard == "[bob]"
+    assert ("staff2", "title", "Bob's title") in _changes(public_a)
+
+
+def test_a_page_without_base_is_not_checked_and_a_damaged_base_is_a_400(public_a, staff, client_for):
+    client = client_for(staff)
+    form = _open_triage(client, public_a)
+    del form["base"]
+    assert client.post(f"/incidents/{public_a.number}/triage/", {**form, "title": "Plain"}).status_code == 302
+    damaged = client.post(f"/incidents/{public_a.number}/triage/", {**form, "title": "Other", "base": "{not json"})
+    assert damaged.status_code == 400 and "reload the page" in damaged.content.decode()
+    assert Incident.objects.get(pk=public_a.pk).title == "Plain"
+
+
+def test_api_get_gives_an_etag_and_a_stale_if_match_is_412_changing_nothing(public_a, staff, reviewer, client_for):
+    client = client_for(staff)
+    url = f"/api/v1/incidents/{public_a.number}/"
+    first = client.get(url)
+    etag = first["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    assert client_for(reviewer).get(url)["ETag"] == etag  # the version of what everyone may read
+    changed = client.patch(url, {"status": "NEW"}, content_type="application/json", HTTP_IF_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    before = set(Event.objects.values_list("pk", flat=True))
+    stale = client.patch(url, {"title": "Stale"}, content_type="application/json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    body = stale.json()
+    assert body["error"] == "precondition_failed" and "If-Match" in body["errors"]
+    assert stale["ETag"] == changed["ETag"] == f'"{body["version"]}"'
+    assert Incident.objects.get(pk=public_a.pk).title != "Stale"
+    assert set(Event.objects.values_list("pk", flat=True)) == before
+    fresh = client.patch(url, {"title": "Fresh"}, content_type="application/json", HTTP_IF_MATCH=changed["ETag"])
+    assert fresh.status_code == 200 and Incident.objects.get(pk=public_a.pk).title == "Fresh"
+    # Without If-Match (clients written before versions) the write is not checked.
+    assert client.patch(url, {"title": "Unchecked"}, content_type="application/json").status_code == 200
+    bad = client.patch(url, {"title": "x"}, content_type="application/json", HTTP_IF_MATCH="no-quotes")
+    assert bad.status_code == 400 and "If-Match" in bad.json()["errors"]
+
+
+def test_a_stale_if_match_from_someone_who_may_not_triage_is_still_403(public_a, reviewer, client_for):
+    url = f"/api/v1/incidents/{public_a.number}/"
+    refused = client_for(reviewer).patch(url, {"title": "x"}, content_type="application/json",
+                                         HTTP_IF_MATCH='"0000"')
+    assert refused.status_code == 403
