@@ -256,6 +256,11 @@ class VerificationRequest(models.Model):
     answer = models.CharField(max_length=10, choices=Answer.choices, default="", blank=True)
     answered_by_name = models.CharField(max_length=255, blank=True)
     note = models.TextField(blank=True)
+    # SHA-256 of exactly what the link shows the auditor (audits.domain.binding); an answer counts only
+    # while the statement still has this digest. Empty on links sent before links were bound: refused.
+    content_digest = models.CharField(max_length=64, blank=True)
+    # Set when the statement changed after the link was sent: the link is dead, a new request is needed.
+    invalidated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -274,6 +279,7 @@ class AuditHistory(models.TextChoices):
     VERIFICATION_REQUESTED = "verification_requested", "Verification requested from the auditor"
     VERIFICATION_CONFIRMED = "verification_confirmed", "Auditor confirmed the statement"
     VERIFICATION_DENIED = "verification_denied", "Auditor denied the statement"
+    VERIFICATION_LINK_INVALIDATED = "verification_link_invalidated", "Verification link invalidated by a change"
     INCIDENT_FILED = "incident_filed", "Compliance incident filed for qualifications"
     AUDITOR_CREATED = "auditor_created", "Auditor created"
     AUDITOR_CHANGED = "auditor_changed", "Auditor changed"

@@ -16,7 +16,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts import permissions as perm
-from audits.domain import checks
+from audits.domain import binding, checks
 from audits.domain.criteria import FAMILIES, AuditError
 from audits.models import (
     Auditor,
@@ -24,6 +24,7 @@ from audits.models import (
     AuditStatement,
     StatementCertificate,
     StatementFinding,
+    VerificationRequest,
 )
 
 FAMILY_LABELS = {
@@ -77,6 +78,43 @@ def statement_detail(*, user: Any, pk: int) -> AuditStatement | None:
     if statement is None or not perm.can_view_statement(user, statement):
         return None
     return statement
+
+
+def shown_to_auditor(statement: AuditStatement) -> tuple[binding.ShownStatement, bytes | None]:
+    """What the verification link shows of `statement` as it is now, and the PDF's bytes (None: no file).
+
+    The bytes are returned so the link serves exactly the file whose digest was compared; a file missing
+    from storage gets a digest no stored one can equal, so its link is refused rather than served."""
+    data: bytes | None = None
+    file_sha256 = ""
+    if statement.file:
+        try:
+            with statement.file.open("rb") as fh:
+                data = fh.read()
+            file_sha256 = binding.file_digest(data)
+        except OSError:
+            file_sha256 = "unreadable"
+    auditor = statement.auditor
+    shown = binding.ShownStatement(
+        ca_owner_id=statement.ca_owner_id, ca_owner=str(statement.ca_owner),
+        auditor_id=statement.auditor_id, auditor=auditor.name if auditor is not None else "",
+        kind=statement.kind, period_start=statement.period_start, period_end=statement.period_end,
+        statement_date=statement.statement_date, urls=(statement.url,) if statement.url else (),
+        file_sha256=file_sha256,
+        criteria=tuple(binding.ShownCriterion(c.key, c.version, c.policies) for c in statement.criteria.all()),
+        fingerprints=tuple(statement.fingerprints.values_list("sha256", flat=True)),
+        findings=tuple(binding.ShownFinding(f.severity, f.text) for f in statement.findings.all()),
+    )
+    return shown, data
+
+
+def invalidated_link(statement: AuditStatement) -> VerificationRequest | None:
+    """The statement's newest link when a change made it invalid and no newer link was sent: the statement
+    page tells the CA and staff that a new request is needed."""
+    if statement.verification != AuditStatement.Verification.PENDING:
+        return None
+    latest = statement.verification_requests.only("pk", "created_at", "invalidated_at", "statement_id").first()
+    return latest if latest is not None and latest.invalidated_at is not None else None
 
 
 def pending_verification_count(user: Any) -> int:

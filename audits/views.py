@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -22,7 +24,7 @@ from audits.forms import (
     StaffVerificationForm,
     StatementForm,
 )
-from audits.models import Auditor, AuditStatement
+from audits.models import Auditor, AuditStatement, StatementFinding
 from config.errors import DomainError, NotPermitted
 from history import selectors as history
 
@@ -126,6 +128,7 @@ def statement_detail(request, pk: int):
         "can_manage": perm.can_manage_auditors(request.user),
         "can_view_contacts": perm.can_view_auditor_contacts(request.user),
         "verify_form": StaffVerificationForm() if perm.can_manage_auditors(request.user) else None,
+        "invalidated_link": selectors.invalidated_link(statement),
         "events": list(history.for_subject(statement)),
         "fingerprints": list(statement.fingerprints.all()),
         "findings": list(statement.findings.all()),
@@ -224,6 +227,8 @@ def statement_staff_verification(request, pk: int):
 def verify(request, token: str):
     try:
         vrequest = actions.verification_request_for_token(token)
+        # The page is drawn from the very value whose digest matched the one stored when the link was sent.
+        shown, _ = actions.verification_content(vrequest)
     except actions.VerificationLinkError as exc:
         return render(request, "audits/verify_refused.html", {"reason": exc.message}, status=400)
     statement = vrequest.statement
@@ -246,9 +251,9 @@ def verify(request, token: str):
                 return render(request, "audits/verify_done.html",
                               {"statement": statement, "confirmed": decision == "confirm"})
     return render(request, "audits/verify.html", {
-        "statement": statement, "request_obj": vrequest, "form": form, "token": token,
-        "criteria": list(statement.criteria.all()), "fingerprints": list(statement.fingerprints.all()),
-        "findings": list(statement.findings.all()),
+        "shown": shown, "request_obj": vrequest, "form": form, "token": token,
+        "kind_label": AuditStatement.Kind(shown.kind).label if shown.kind in AuditStatement.Kind.values else shown.kind,
+        "findings": [(StatementFinding.Severity(f.severity).label, f.text) for f in shown.findings],
     })
 
 
@@ -256,11 +261,13 @@ def verify(request, token: str):
 def verify_file(request, token: str):
     try:
         vrequest = actions.verification_request_for_token(token)
+        _, data = actions.verification_content(vrequest)
     except actions.VerificationLinkError as exc:
         return render(request, "audits/verify_refused.html", {"reason": exc.message}, status=400)
-    if not vrequest.statement.file:
+    if data is None:
         raise Http404("This statement has no uploaded file.")
-    return FileResponse(vrequest.statement.file.open("rb"), content_type="application/pdf",
+    # The bytes whose digest was just compared, not a second read that could differ.
+    return FileResponse(io.BytesIO(data), content_type="application/pdf",
                         filename=f"audit-statement-{vrequest.statement_id}.pdf")
 
 

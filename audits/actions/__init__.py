@@ -35,12 +35,15 @@ from audits.actions.inputs import (
 )
 from audits.actions.statements import statement_submit, statement_update
 from audits.actions.verification import (
+    CHANGED_AFTER_SENDING,
     VERIFICATION_LINK_LIFETIME,
     VERIFICATION_SALT,
     VerificationLinkError,
+    current_digest,
     statement_answer_verification,
     statement_request_verification,
     statement_set_verification,
+    verification_content,
     verification_request_for_token,
     verification_token,
 )
@@ -50,6 +53,7 @@ from config.errors import DomainError, NotPermitted, TransitionError
 
 __all__ = [
     "CCADBImportSummary",
+    "CHANGED_AFTER_SENDING",
     "CriterionInput",
     "DomainError",
     "FindingInput",
@@ -74,7 +78,9 @@ __all__ = [
     "statement_submit",
     "statement_update",
     "statements_import_ccadb",
+    "current_digest",
     "validate_pdf",
+    "verification_content",
     "verification_request_for_token",
     "verification_token",
 ]

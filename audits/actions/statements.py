@@ -23,7 +23,7 @@ from audits.actions.inputs import (
     _validate_fingerprints,
     validate_pdf,
 )
-from audits.actions.verification import _request_verification
+from audits.actions.verification import _invalidate_changed_links, _request_verification
 from audits.domain.criteria import CRITERIA
 from audits.models import (
     AuditHistory,
@@ -180,6 +180,8 @@ def statement_update(
     changed = {k for k in new if new[k] != old[k]}
     history.record(actor=actor, subject=statement, action=AuditHistory.STATEMENT_CHANGED,
         old={k: old[k] for k in changed}, new={k: new[k] for k in changed})
+    # A link sent before this change showed other content: it dies here, whoever changed what.
+    _invalidate_changed_links(statement, actor=actor, now=timezone.now())
     if statement.is_legitimate:
         _file_incident_if_qualified(statement, actor=actor)
     elif auditor_changed and auditor.contact_email and statement.verification == AuditStatement.Verification.PENDING:

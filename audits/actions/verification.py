@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts import permissions as perm
 from audits.actions._common import _invalid
 from audits.actions.findings import _file_incident_if_qualified
+from audits.domain.binding import ShownStatement, statement_digest
 from audits.models import AuditHistory, AuditStatement, VerificationRequest
 from config.errors import DomainError, NotPermitted, TransitionError
 from history import actions as history
@@ -31,6 +32,46 @@ class VerificationLinkError(DomainError):
     """A verification link that cannot be used; the message tells the auditor why."""
 
 
+# Shown to the auditor who opens a link whose statement changed after it was sent (and to the CA and staff
+# on the statement page): what they would confirm is no longer what the link showed.
+CHANGED_AFTER_SENDING = (
+    "This statement changed after the link was sent, so the link no longer works: a new request is needed. "
+    "Nothing was recorded. Root program staff will send a new link showing the statement as it is now."
+)
+
+
+def current_digest(statement: AuditStatement) -> str:
+    from audits.selectors import shown_to_auditor
+
+    return statement_digest(shown_to_auditor(statement)[0])
+
+
+def verification_content(request: VerificationRequest) -> tuple[ShownStatement, bytes | None]:
+    """The content a still-valid link shows (and the PDF's bytes), or VerificationLinkError when the
+    statement no longer has the digest the link was sent with."""
+    from audits.selectors import shown_to_auditor
+
+    shown, data = shown_to_auditor(request.statement)
+    if not request.content_digest or not secrets.compare_digest(statement_digest(shown), request.content_digest):
+        raise VerificationLinkError(CHANGED_AFTER_SENDING)
+    return shown, data
+
+
+def _invalidate_changed_links(statement: AuditStatement, *, actor: Any, now: datetime) -> int:
+    """Mark every outstanding link whose content differs from the statement's now; a history row says so.
+    Returns how many links died. Called with the statement row locked."""
+    outstanding = list(VerificationRequest.objects.filter(statement=statement, used_at=None, invalidated_at=None)
+                       .exclude(content_digest=current_digest(statement)).values_list("pk", flat=True))
+    if not outstanding:
+        return 0
+    VerificationRequest.objects.filter(pk__in=outstanding).update(invalidated_at=now)
+    history.record(actor=actor, subject=statement, action=AuditHistory.VERIFICATION_LINK_INVALIDATED,
+        summary="The statement changed after the verification link was sent; that link no longer works and "
+                "a new request is needed.",
+        new={"requests": outstanding})
+    return len(outstanding)
+
+
 def _nonce_hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
@@ -46,7 +87,7 @@ def _request_verification(statement: AuditStatement, *, actor: Any, now: datetim
     nonce = secrets.token_urlsafe(24)
     request = VerificationRequest.objects.create(
         statement=statement, nonce_hash=_nonce_hash(nonce), sent_to=auditor.contact_email,
-        created_at=now, expires_at=now + VERIFICATION_LINK_LIFETIME,
+        created_at=now, expires_at=now + VERIFICATION_LINK_LIFETIME, content_digest=current_digest(statement),
     )
     AuditStatement.objects.filter(pk=statement.pk).update(
         verification_requests_sent=statement.verification_requests_sent + 1, verification_last_sent_at=now
@@ -97,6 +138,8 @@ def verification_request_for_token(token: str, *, now: datetime | None = None) -
         raise VerificationLinkError("This verification link is not valid: it was altered or copied incompletely.")
     if request.used_at is not None:
         raise VerificationLinkError(f"This verification link was already used on {request.used_at:%Y-%m-%d %H:%M} UTC.")
+    if request.invalidated_at is not None or not request.content_digest:
+        raise VerificationLinkError(CHANGED_AFTER_SENDING)
     if now >= request.expires_at:
         raise VerificationLinkError("This verification link has expired. Ask root program staff for a new one.")
     if request.statement.verification != AuditStatement.Verification.PENDING:
@@ -112,14 +155,18 @@ def statement_answer_verification(*, token: str, confirmed: bool, name: str, not
         raise _invalid("name", "Give your name, so the answer can be attributed.")
     request = verification_request_for_token(token)
     now = timezone.now()
-    # Compare-and-set: of two simultaneous submissions of one link, only one changes the row.
-    if not VerificationRequest.objects.filter(pk=request.pk, used_at=None).update(
-        used_at=now, answer="confirmed" if confirmed else "denied", answered_by_name=name[:255], note=note
-    ):
-        raise VerificationLinkError("This verification link was already used.")
+    # The statement row is locked before its content is compared: statement_update takes the same lock,
+    # so no change can land between the comparison and the answer.
     statement = AuditStatement.objects.select_for_update().get(pk=request.statement_id)
     if statement.verification != AuditStatement.Verification.PENDING:
         raise VerificationLinkError("This statement has already been answered; the link no longer works.")
+    request.statement = statement
+    verification_content(request)
+    # Compare-and-set: of two simultaneous submissions of one link, only one changes the row.
+    if not VerificationRequest.objects.filter(pk=request.pk, used_at=None, invalidated_at=None).update(
+        used_at=now, answer="confirmed" if confirmed else "denied", answered_by_name=name[:255], note=note
+    ):
+        raise VerificationLinkError("This verification link was already used.")
     label = f"{name} (auditor, via the link sent to {request.sent_to})"
     _conclude(statement, confirmed=confirmed, actor=None, actor_label=label, note=note, now=now)
     return statement
