@@ -200,7 +200,8 @@ class IncidentReports(APIView):
         if d["preview"]:
             _, text = act.report_preview(kind=d["kind"], data=d["data"])
             return Response({"kind": d["kind"], "markdown": text})
-        version = act.report_post(actor=request.user, incident=incident, kind=d["kind"], data=d["data"])
+        version = act.report_post(actor=request.user, incident=incident, kind=d["kind"], data=d["data"],
+                                  base_version=d.get("base_version"))
         return Response(ReportVersionSerializer(version).data, status=http.HTTP_201_CREATED)
 
 

@@ -133,6 +133,10 @@ class ReportInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[k.value for k in reports.ReportKind])
     data = serializers.DictField(help_text="Field key -> value, as in the IRG template; tables as lists of rows.")
     preview = serializers.BooleanField(default=False, help_text="Only validate and return the Markdown.")
+    base_version = serializers.IntegerField(
+        required=False, min_value=0, max_value=10**9,
+        help_text="The latest version of this kind you started from (0: none). If a newer one exists, nothing is "
+                  "posted: 409 with `version` and the `changes` it made. Without it, the report is not checked.")
 
 
 class ReportPreviewSerializer(serializers.Serializer):

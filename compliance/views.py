@@ -250,17 +250,24 @@ def incident_report(request, number: int, kind: str):
     errors: dict[str, list[str]] = {}
     preview = None
     status = 200
+    # The version the author started from, kept through previews: posting on an older one is refused.
+    base_version = request.POST.get("base_version", "") if request.method == "POST" else (
+        previous.version if previous else 0)
     if request.method == "POST":
         data = report_data_from_post(kind, request.POST)
         try:
             if request.POST.get("action") == "post":
-                version = act.report_post(actor=request.user, incident=incident, kind=kind, data=data)
+                version = act.report_post(actor=request.user, incident=incident, kind=kind, data=data,
+                                          base_version=stale.base_version_from(request.POST))
                 messages.success(request, f"{template.title} posted (version {version.version}).")
                 return redirect(f"{incident.get_absolute_url()}#c{version.comment_id}")
             _, text = act.report_preview(kind=kind, data=data)
             preview = {"markdown": text, "html": markdown.render(text)}
         except NotPermitted:
             raise PermissionDenied from None
+        except stale.NewerVersion as exc:
+            errors, base_version, status = exc.errors, exc.version, 409
+            messages.error(request, exc.message)
         except DomainError as exc:
             errors = exc.errors or {"report": [exc.message]}
             messages.error(request, exc.message)
@@ -269,8 +276,8 @@ def incident_report(request, number: int, kind: str):
         data = dict(previous.data) if previous else _report_initial(incident, kind)
     return render(request, "compliance/incidents/report_form.html", {
         "incident": incident, "kind": kind, "template": template, "previous": previous,
-        "sections": report_layout(kind, data, errors), "preview": preview,
-        "general_errors": [m for k, msgs in errors.items() if k in ("report", "kind") for m in msgs],
+        "sections": report_layout(kind, data, errors), "preview": preview, "base_version": base_version,
+        "general_errors": [m for k, msgs in errors.items() if k in ("report", "kind", "base_version") for m in msgs],
     }, status=status)
 
 

@@ -141,6 +141,30 @@ class EditConflict(TransitionError):
         self.headers = {"ETag": etag(self.version)}
 
 
+class NewerVersion(TransitionError):
+    """A new version of a versioned document (an IRG report) posted on an older one than the latest:
+    refused, with what changed between the two (`changes`) and the latest version to start again from."""
+
+    code = "edit_conflict"
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]], version: int, changes: list[dict[str, Any]]):
+        super().__init__(message, errors=errors)
+        self.version = version
+        self.changes = changes
+        self.extra = {"version": version, "changes": changes}
+
+
+def base_version_from(data: Mapping[str, Any], name: str = "base_version") -> int | None:
+    """A posted version number (None when not sent); anything but a whole number is a 400 naming it."""
+    raw = str(data.get(name) if data.get(name) is not None else "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise DomainError(f"`{name}` must be the version number the form was opened on; reload the page.",
+                          errors={name: ["not a version number"]})
+    return int(raw)
+
+
 def stale_version(current: Mapping[str, Any]) -> PreconditionFailed:
     version = version_of(current)
     return PreconditionFailed(

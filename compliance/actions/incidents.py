@@ -525,9 +525,13 @@ def _link_certificates(fingerprints: list[str]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def report_post(*, actor: Any, incident: Incident, kind: str, data: dict) -> ReportVersion:
+def report_post(*, actor: Any, incident: Incident, kind: str, data: dict,
+                base_version: int | None = None) -> ReportVersion:
     """Post a preliminary, full or closure report as a comment of that kind; a new version of a kind
-    records what changed since the previous one. A full report's CSV replaces the affected certificates."""
+    records what changed since the previous one. A full report's CSV replaces the affected certificates.
+
+    `base_version` is the version the author started from (0: none existed); when a newer one was
+    posted meanwhile, nothing is posted and the refusal shows what that version changed."""
     _require(perm.can_file_report(actor, incident) if actor is not None else True,
              "Reports are filed by the CA's representatives (or staff).")
     clean, text = report_preview(kind=kind, data=data)
@@ -535,6 +539,8 @@ def report_post(*, actor: Any, incident: Incident, kind: str, data: dict) -> Rep
     now = timezone.now()
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     previous = sel.latest_report(incident, kind)
+    if base_version is not None and base_version != (previous.version if previous else 0):
+        raise _newer_report(incident, kind, base_version, previous)
     changes: list[dict] = []
     if previous is not None:
         try:
@@ -571,6 +577,44 @@ def report_post(*, actor: Any, incident: Incident, kind: str, data: dict) -> Rep
         new=f"version {version.version}", at=now)
     refresh_deadlines(incident, now)
     return version
+
+
+def _newer_report(incident: Incident, kind: str, base_version: int, latest: ReportVersion | None) -> DomainError:
+    """The refusal of a report written on an older version: each field the newer versions changed,
+    with who posted them, from the base's value to the latest's."""
+    if latest is None or base_version > latest.version:
+        return DomainError(f"There is no version {base_version} of this report; reload the page.",
+                           errors={"base_version": ["no such version"]})
+    base = incident.report_versions.filter(kind=kind, version=base_version).first()
+    try:
+        old = reports.validate(kind, base.data) if base is not None else None
+        new = reports.validate(kind, latest.data)
+        diff = reports.diff_reports(old, new) if old is not None else [
+            reports.FieldChange(key, None, value) for key, value in new.to_data().items()]
+    except reports.ReportError:
+        diff = []
+    by = _name(latest.author) if latest.author_id else history.SYSTEM
+    changes = [{"field": c.field, "old": c.old, "new": c.new} for c in diff]
+    errors: dict[str, list[str]] = {}
+    for c in changes:
+        errors.setdefault(c["field"], []).append(
+            f"{by} changed it from {_shown(c['old'])} to {_shown(c['new'])} in version {latest.version}, "
+            "posted since you opened this form")
+    return stale.NewerVersion(
+        f"Version {latest.version} of this report was posted by {by} since you opened this form (on "
+        f"{'no version' if not base_version else f'version {base_version}'}); nothing was posted. Its changes are "
+        "shown beside each field; what you entered is kept: post again to make yours the next version.",
+        errors=errors or {"report": [f"version {latest.version} was posted meanwhile"]},
+        version=latest.version, changes=changes,
+    )
+
+
+def _shown(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "(empty)"
+    if isinstance(value, (dict, list)):
+        return "; ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else f"{len(value)} row(s)"
+    return str(value)
 
 
 def _replace_affected(incident: Incident, version: ReportVersion, clean: reports.CleanReport) -> None:

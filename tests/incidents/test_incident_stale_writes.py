@@ -3,12 +3,18 @@ the API's ETag and If-Match (config.stale)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from compliance.actions import incidents as act
+from compliance.domain import reports
 from compliance.forms import TriageForm
-from compliance.models import Incident
+from compliance.models import Incident, ReportVersion
 from history.models import Event
 from tests.conftest import _user
+from tests.incidents import incident_helpers as h
+from tests.incidents.test_incident_reports import _form_post
 from tests.stale_helpers import as_post, base_of
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +117,69 @@ def test_a_stale_if_match_from_someone_who_may_not_triage_is_still_403(public_a,
     refused = client_for(reviewer).patch(url, {"title": "x"}, content_type="application/json",
                                          HTTP_IF_MATCH='"0000"')
     assert refused.status_code == 403
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+def _report_page_base(client, incident, kind="full"):
+    page = client.get(f"/incidents/{incident.number}/reports/{kind}/")
+    assert page.status_code == 200
+    found = re.search(r'name="base_version" value="(\d+)"', page.content.decode())
+    assert found, "the report form carries no base version"
+    return found.group(1)
+
+
+def test_a_report_posted_on_an_older_version_is_refused_with_the_newer_changes_shown(public_a, rep_a, staff,
+                                                                                   client_for):
+    act.report_post(actor=rep_a, incident=public_a, kind="full", data=h.full_report_data())
+    url = f"/incidents/{public_a.number}/reports/full/"
+    rep_client = client_for(rep_a)
+    base = _report_page_base(rep_client, public_a)
+    assert base == "1"
+    # Staff post version 2 while the representative's form (on version 1) is open.
+    act.report_post(actor=staff, incident=public_a, kind="full", data=h.full_report_data(went_well="Staff's words."))
+    mine = h.full_report_data(got_lucky="The rep's words.")
+    refused = rep_client.post(url, {**_form_post(mine), "base_version": base, "action": "post"})
+    assert refused.status_code == 409
+    body = refused.content.decode()
+    assert "staff changed it from Quick stop. to Staff&#x27;s words. in version 2" in body
+    assert "The rep&#x27;s words." in body  # what was typed is kept
+    assert list(ReportVersion.objects.filter(incident=public_a).values_list("version", flat=True)) == [1, 2]
+    assert re.search(r'name="base_version" value="2"', body)  # offered: post again on version 2
+    again = rep_client.post(url, {**_form_post(mine), "base_version": "2", "action": "post"})
+    assert again.status_code == 302
+    latest = ReportVersion.objects.get(incident=public_a, version=3)
+    assert latest.author == rep_a and latest.data["got_lucky"] == "The rep's words."
+
+
+def test_a_first_report_racing_another_first_report_is_refused(public_a, rep_a, staff, client_for):
+    rep_client = client_for(rep_a)
+    base = _report_page_base(rep_client, public_a, "preliminary")
+    assert base == "0"
+    act.report_post(actor=staff, incident=public_a, kind="full", data=h.full_report_data())  # another kind: no matter
+    data = {"incident_description": "Bad OU.", "relevant_policies": "BR 7.1", "source_of_disclosure": "Audit"}
+    prelim = reports.validate("preliminary", {**{f.key: "N/A" for f in reports.TEMPLATES[
+        reports.ReportKind.PRELIMINARY].fields()}, **data}).to_data()
+    act.report_post(actor=staff, incident=public_a, kind="preliminary", data=prelim)
+    refused = rep_client.post(f"/incidents/{public_a.number}/reports/preliminary/",
+                              {**_form_post(prelim), "base_version": base, "action": "post"})
+    assert refused.status_code == 409
+    assert ReportVersion.objects.filter(incident=public_a, kind="preliminary").count() == 1
+
+
+def test_api_report_on_an_older_base_version_is_409_with_the_changes(public_a, rep_a, staff, client_for):
+    act.report_post(actor=rep_a, incident=public_a, kind="full", data=h.full_report_data())
+    act.report_post(actor=staff, incident=public_a, kind="full", data=h.full_report_data(went_well="Staff's words."))
+    url = f"/api/v1/incidents/{public_a.number}/reports/"
+    client = client_for(rep_a)
+    stale = client.post(url, {"kind": "full", "base_version": 1, "data": h.full_report_data(got_lucky="Mine.")},
+                        content_type="application/json")
+    assert stale.status_code == 409
+    body = stale.json()
+    assert body["error"] == "edit_conflict" and body["version"] == 2
+    assert {"field": "went_well", "old": "Quick stop.", "new": "Staff's words."} in body["changes"]
+    assert ReportVersion.objects.filter(incident=public_a).count() == 2
+    fresh = client.post(url, {"kind": "full", "base_version": 2, "data": h.full_report_data(got_lucky="Mine.")},
+                        content_type="application/json")
+    assert fresh.status_code == 201 and fresh.json()["version"] == 3
