@@ -97,24 +97,76 @@ def can_edit_registry(user: Any) -> bool:
 
 
 # --- Incidents -------------------------------------------------------------------------
-# Incident objects expose `ca_owner_id` and `security_sensitive`.
+# Incident objects expose `ca_owner_id` and `security_sensitive`, and (Bugzilla's rule for a
+# bug in a security group) `reporter_id`, `assignee_id` and the CC list `cc`: a
+# security-sensitive incident is seen by staff, the CA owner's representatives, its reporter,
+# its assignee and the people on its CC list. The CC list is not the self-service watch list:
+# watching needs seeing first, and people who watched a public incident must not keep it after
+# staff mark it security-sensitive; the CC list is edited only by those named below.
+
+
+def _cc_user_ids(incident: Any) -> frozenset[int]:
+    """The CC list's user ids: given (`cc_user_ids`, e.g. a notification finding), prefetched
+    (`prefetch_related("cc")`, lists), or one query."""
+    given = getattr(incident, "cc_user_ids", None)
+    if given is not None:
+        return frozenset(given)
+    prefetched = getattr(incident, "_prefetched_objects_cache", {}).get("cc")
+    if prefetched is not None:
+        return frozenset(u.pk for u in prefetched)
+    if getattr(incident, "pk", None) is None or not hasattr(incident, "cc"):
+        return frozenset()
+    return frozenset(incident.cc.values_list("pk", flat=True))
+
+
+def is_named_on_incident(user: Any, incident: Any) -> bool:
+    """The reporter, the assignee or a person on the CC list."""
+    if not _signed_in(user):
+        return False
+    if user.pk in (getattr(incident, "reporter_id", None), getattr(incident, "assignee_id", None)):
+        return True
+    return user.pk in _cc_user_ids(incident)
 
 
 def can_view_incident(user: Any, incident: Any) -> bool:
     if not incident.security_sensitive:
         return True
-    return is_staff(user) or represents(user, incident.ca_owner_id)
+    return is_staff(user) or represents(user, incident.ca_owner_id) or is_named_on_incident(user, incident)
 
 
 def incident_visibility_q(user: Any, prefix: str = "") -> Q:
-    """Filter for incidents `user` may see; `prefix` is the lookup path to the incident ('' or 'incident__')."""
+    """Filter for incidents `user` may see; `prefix` is the lookup path to the incident ('' or 'incident__').
+    No query of its own: the CC list is a subquery of the list's query."""
     if is_staff(user):
         return Q()
     q = Q(**{f"{prefix}security_sensitive": False})
     owners = represented_owner_ids(user)
     if owners:
         q |= Q(**{f"{prefix}ca_owner_id__in": owners})
+    if _signed_in(user):
+        # `cc_incidents` is the reverse of Incident.cc (the user's side, so this floor imports no app);
+        # as a lazy queryset it becomes a subquery, not a query.
+        q |= Q(**{f"{prefix}reporter_id": user.pk}) | Q(**{f"{prefix}assignee_id": user.pk})
+        q |= Q(**{f"{prefix}pk__in": user.cc_incidents.values("pk")})
     return q
+
+
+def can_edit_cc(user: Any, incident: Any) -> bool:
+    """Who may add people to (or take them off) the CC list, i.e. give them sight of a
+    security-sensitive incident: staff, the CA's representatives, the reporter and the assignee.
+    Not the people on the CC list themselves, so access is not passed on from hand to hand,
+    and not any reader of a public incident, who could place people there before staff make it
+    security-sensitive."""
+    if not can_view_incident(user, incident):
+        return False
+    if is_staff(user) or represents(user, incident.ca_owner_id):
+        return True
+    return _signed_in(user) and user.pk in (getattr(incident, "reporter_id", None), getattr(incident, "assignee_id", None))
+
+
+def can_leave_cc(user: Any, incident: Any) -> bool:
+    """Anyone on the CC list may take themselves off it."""
+    return _signed_in(user) and user.pk in _cc_user_ids(incident)
 
 
 def can_create_incident(user: Any) -> bool:

@@ -24,7 +24,8 @@ class IncidentCreateForm(forms.Form):
     source = forms.ChoiceField(label="Source", choices=Incident.Source.choices)
     became_aware_at = forms.DateTimeField(label="When the CA became aware", required=False, help_text=DT_HELP)
     security_sensitive = forms.BooleanField(
-        label="Security-sensitive (visible only to staff and the CA's representatives)", required=False
+        label="Security-sensitive (visible only to staff, the CA's representatives, you, the assignee and the CC list)",
+        required=False
     )
     whiteboard = forms.CharField(label="Whiteboard", required=False, help_text="E.g. [ca-compliance] [dv-misissuance]")
 
@@ -151,6 +152,33 @@ class AssessmentForm(forms.Form):
             initial[f"{key}__answer"] = value.get("answer", "")
             initial[f"{key}__note"] = value.get("note", "")
         return initial
+
+
+class CCForm(forms.Form):
+    """Add people to the CC list by login, or tick people to take off it. Unknown logins are a form
+    error naming them; what was typed stays in the box."""
+
+    add = forms.CharField(label="Add to CC", required=False, max_length=2000,
+                          help_text="Logins, separated by spaces or commas. They will see this incident "
+                                    "while it is security-sensitive.")
+    remove = forms.ModelMultipleChoiceField(label="Remove from CC", queryset=User.objects.none(), required=False,
+                                            widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, current: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = list(current)
+        self.fields["remove"].queryset = User.objects.filter(pk__in=[u.pk for u in current]).order_by("username")
+        self.fields["remove"].label_from_instance = lambda u: u.username
+        if not current:
+            del self.fields["remove"]
+
+    def clean_add(self) -> list[User]:
+        logins = list(dict.fromkeys(name for name in self.cleaned_data["add"].replace(",", " ").split() if name))
+        found = {u.username: u for u in User.objects.filter(username__in=logins, is_active=True)}
+        unknown = [name for name in logins if name not in found]
+        if unknown:
+            raise forms.ValidationError(f"No active user with the login {', '.join(unknown)}.")
+        return [found[name] for name in logins]
 
 
 class DecisionForm(forms.Form):

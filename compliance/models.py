@@ -93,6 +93,10 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_incidents"
     )
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_incidents")
+    # Bugzilla's CC list: the people, besides staff, the CA's representatives, the reporter and the
+    # assignee, who may see the incident while it is security-sensitive (accounts.permissions).
+    # Changed only through compliance.actions.incidents.incident_cc_change, with history rows.
+    cc = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cc_incidents")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.SELF_REPORTED)
     became_aware_at = models.DateTimeField(null=True, blank=True)
     first_disclosed_at = models.DateTimeField()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents/<int:number>/questions/<int:question_id>/answer/", views.question_answer,
          name="incident_question_answer"),
     path("incidents/<int:number>/watch/", views.incident_watch, name="incident_watch"),
+    path("incidents/<int:number>/cc/", views.incident_cc, name="incident_cc"),
     path("incidents/<int:number>/reports/<str:kind>/", views.incident_report, name="incident_report"),
     path("incidents/<int:number>/reports/<str:kind>/versions/", views.incident_report_versions,
          name="incident_report_versions"),

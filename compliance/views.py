@@ -28,6 +28,7 @@ from compliance.domain.whiteboard import parse_whiteboard
 from compliance.forms import (
     AnswerForm,
     AssessmentForm,
+    CCForm,
     CommentForm,
     DecisionForm,
     IncidentCreateForm,
@@ -134,6 +135,7 @@ def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]
     questions = list(sel.questions_for(incident, user))
     open_questions = [q for q in questions if q.is_open]
     can_comment = perm.can_comment(user, incident)
+    cc = list(incident.cc.order_by("username"))
     assessment = Assessment.objects.filter(incident=incident).first() if perm.can_assess(user, incident) else None
     ctx = {
         "incident": incident,
@@ -161,7 +163,12 @@ def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]
         ),
         "answer_form": AnswerForm(),
         "relation_form": RelationForm(),
+        "cc": cc,
+        "can_edit_cc": perm.can_edit_cc(user, incident),
+        "can_leave_cc": perm.can_leave_cc(user, incident),
     }
+    if ctx["can_edit_cc"]:
+        ctx["cc_form"] = extra.pop("cc_form", None) or CCForm(current=cc)
     ctx.update(extra)
     return ctx
 
@@ -233,6 +240,35 @@ def incident_watch(request, number: int):
         return _deny(request)
     act.incident_watch(actor=request.user, incident=incident, watching=request.POST.get("watch") == "1")
     return redirect(incident)
+
+
+@require_POST
+def incident_cc(request, number: int):
+    """Change the CC list: add logins, take ticked people off, or (`leave`) take oneself off."""
+    incident = _incident(request, number)
+    if "leave" in request.POST:
+        if not perm.can_leave_cc(request.user, incident):
+            return _deny(request)
+        act.incident_cc_change(actor=request.user, incident=incident, remove=[request.user])
+        messages.success(request, "You are no longer on the CC list.")
+        # Off the list, the incident may now be out of sight: go where the person may still look.
+        return redirect(incident if perm.can_view_incident(request.user, incident) else "compliance:incident_list")
+    if not perm.can_edit_cc(request.user, incident):
+        return _deny(request)
+    form = CCForm(request.POST, current=incident.cc.all())
+    if form.is_valid():
+        try:
+            events = act.incident_cc_change(actor=request.user, incident=incident, add=form.cleaned_data["add"],
+                                            remove=form.cleaned_data.get("remove") or [])
+        except NotPermitted:
+            raise PermissionDenied from None
+        except DomainError as exc:
+            _place_errors(form, exc)
+        else:
+            messages.success(request, f"{len(events)} change(s) to the CC list." if events else "Nothing changed.")
+            return redirect(incident.get_absolute_url() + "#cc")
+    return render(request, "compliance/incidents/detail.html", _detail_context(request, incident, cc_form=form),
+                  status=400)
 
 
 # --------------------------------------------------------------------------- reports

@@ -198,6 +198,14 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
     }
     staff_ids = {pk for pk, u in users.items() if u.is_staff}
     perm.load_represented_owner_ids(users.values())
+    # The incidents themselves, with their CC lists, so a security-sensitive one is judged by the
+    # same rule as its page (reporter, assignee, CC list): two queries for all findings.
+    sensitive_ids = {f.incident_id for f in findings if f.security_sensitive and f.incident_id}
+    seen_incidents = {}
+    if sensitive_ids:
+        from compliance.models import Incident
+
+        seen_incidents = {i.pk: i for i in Incident.objects.filter(pk__in=sensitive_ids).prefetch_related("cc")}
 
     rows: list[Notification] = []
     for f in findings:
@@ -215,7 +223,8 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
         if f.security_sensitive:
             # A question to a named person leaves out the CA's representatives (ca_owner_id None),
             # but who may see the incident still depends on its CA owner.
-            incident = _IncidentSeen(ca_owner_id=f.incident_owner_id or owner_id, security_sensitive=True)
+            incident = seen_incidents.get(f.incident_id) or _IncidentSeen(
+                ca_owner_id=f.incident_owner_id or owner_id, security_sensitive=True)
             audience = {u for u in audience if u in users and perm.can_view_incident(users[u], incident)}
         for user_id in sorted(audience):
             user = users.get(user_id)

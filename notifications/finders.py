@@ -91,6 +91,7 @@ def _open_incidents(now: datetime):
                 to_attr="latest_full_reports",
             ),
             "watchers",
+            "cc",
         )
     )
 
@@ -114,7 +115,9 @@ def incident_deadlines(*, now: datetime) -> list[Finding]:
         deadlines, board = _deadlines_of(incident, now)
         questions = {str(q.pk): q for q in incident.open_questions}
         owner = incident.ca_owner
-        named = tuple(u.pk for u in incident.watchers.all())
+        # Watchers and the CC list (Bugzilla mails its CC list); who of them may see a
+        # security-sensitive incident is decided when the audience is resolved.
+        named = tuple(dict.fromkeys([u.pk for u in incident.watchers.all()] + [u.pk for u in incident.cc.all()]))
         assignee = (incident.assignee_id,) if incident.assignee_id else ()
         common = dict(
             ca_owner_id=incident.ca_owner_id,

@@ -133,9 +133,17 @@ def test_embargoed_distrust_action_is_staff_only(staff, rep_a, reviewer, anonymo
 
 
 @pytest.mark.django_db
-def test_list_filter_for_anonymous_and_reviewers_excludes_every_security_sensitive_incident(reviewer, anonymous):
+def test_list_filter_for_anonymous_and_reviewers_excludes_every_security_sensitive_incident(reviewer, anonymous,
+                                                                                           owner_a):
+    from compliance.actions import incidents as act
+    from compliance.models import Incident
+
+    assert perm.incident_visibility_q(anonymous).children == [("security_sensitive", False)]
+    public = act.incident_create(actor=None, ca_owner=owner_a, title="Public", description="d")
+    act.incident_create(actor=None, ca_owner=owner_a, title="Secret", description="d", security_sensitive=True)
     for user in (reviewer, anonymous):
-        assert perm.incident_visibility_q(user).children == [("security_sensitive", False)]
+        # A reviewer named on none of them (not reporter, assignee or CC) sees only the public one.
+        assert list(Incident.objects.filter(perm.incident_visibility_q(user))) == [public]
 
 
 @pytest.mark.django_db

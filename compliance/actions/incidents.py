@@ -344,6 +344,48 @@ def incident_watch(*, actor: Any, incident: Incident, watching: bool) -> None:
 
 
 @transaction.atomic
+def incident_cc_change(*, actor: Any, incident: Incident, add: Any = (), remove: Any = ()) -> list[Event]:
+    """Add people to the CC list (they may then see the incident while it is security-sensitive)
+    or take them off it (they lose that sight). One history row per person, naming their login.
+    Anyone on the list may take themselves off; other changes need accounts.permissions.can_edit_cc."""
+    add, remove = list(add or ()), list(remove or ())
+    only_leaving = not add and bool(remove) and all(getattr(u, "pk", None) == getattr(actor, "pk", 0) for u in remove)
+    if actor is None:
+        pass  # the system (an import)
+    elif only_leaving:
+        _require(perm.can_leave_cc(actor, incident), "You are not on the CC list.")
+    else:
+        _require(perm.can_edit_cc(actor, incident),
+                 "Only root program staff, the CA's representatives, the reporter and the assignee change the CC list.")
+    errors: dict[str, list[str]] = {}
+    for name, people in (("add", add), ("remove", remove)):
+        unknown = [str(u) for u in people if getattr(u, "pk", None) is None or not getattr(u, "is_active", False)]
+        if unknown:
+            errors[name] = [f"no active user named {', '.join(unknown)}"]
+    both = {u.pk for u in add} & {u.pk for u in remove}
+    if both:
+        errors["remove"] = ["a person cannot be added and removed at once"]
+    if errors:
+        raise DomainError("The CC list was not changed: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
+                          errors=errors)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    now = timezone.now()
+    have = set(incident.cc.values_list("pk", flat=True))
+    added = sorted({u.pk: u for u in add if u.pk not in have}.values(), key=lambda u: u.username)
+    removed = sorted({u.pk: u for u in remove if u.pk in have}.values(), key=lambda u: u.username)
+    incident.cc.add(*added)
+    incident.cc.remove(*removed)
+    # Logins only: a CC list shows who, never an e-mail address.
+    events = [history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+                             field="cc", old="", new=u.username, at=now) for u in added]
+    events += [history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+                              field="cc", old=u.username, new="", at=now) for u in removed]
+    if events:
+        _touch(incident, now)
+    return events
+
+
+@transaction.atomic
 def incident_relate(*, actor: Any, incident: Incident, kind: str, other_number: int, remove: bool = False) -> None:
     """Add (or remove) a relation: depends_on, blocks, duplicate_of, see_also."""
     _require(perm.can_triage(actor, incident), "Only root program staff link incidents.")

@@ -273,7 +273,7 @@ _register(("component",), lambda c, op, v: enum_q("security_sensitive", COMPONEN
 _register(("bug_group", "groups"), lambda c, op, v: enum_q("security_sensitive", GROUP_CHOICES, op, v))
 _register(("reporter", "creator"), lambda c, op, v: text_q("reporter__username", op, v))
 _register(("assigned_to",), lambda c, op, v: text_q("assignee__username", op, v))
-_register(("cc",), lambda c, op, v: Q(pk__in=Incident.watchers.through.objects.filter(
+_register(("cc",), lambda c, op, v: Q(pk__in=Incident.cc.through.objects.filter(
     text_q("user__username", op, v)).values("incident_id")))
 _register(("creation_ts", "creation_time", "opendate"),
           lambda c, op, v: _compare_q("created_at", op, v, lambda x: parse_time(x, "creation_time")))

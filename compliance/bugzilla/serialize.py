@@ -117,8 +117,9 @@ def _see_also(incident: Incident, ctx: Context) -> list[str]:
     return [f"{ctx.base_url}/incidents/{n}/" for n in numbers]
 
 
-def _watchers(incident: Incident) -> list:
-    return sorted(incident.watchers.all(), key=lambda u: u.username)
+def _cc(incident: Incident) -> list:
+    """The CC list (Incident.cc: who besides staff and the CA may see it), not the self-service watchers."""
+    return sorted(incident.cc.all(), key=lambda u: u.username)
 
 
 def _tags(incident: Incident) -> list[str]:
@@ -152,8 +153,8 @@ BUG_FIELDS: dict[str, tuple[Field, tuple]] = {
     "assigned_to": (lambda i, c: login(i.assignee), ()),
     "assigned_to_detail": (lambda i, c: user_detail(i.assignee), ()),
     "qa_contact": (lambda i, c: "", ()),
-    "cc": (lambda i, c: [login(u) for u in _watchers(i)], ("watchers",)),
-    "cc_detail": (lambda i, c: [user_detail(u) for u in _watchers(i)], ("watchers",)),
+    "cc": (lambda i, c: [login(u) for u in _cc(i)], ("cc",)),
+    "cc_detail": (lambda i, c: [user_detail(u) for u in _cc(i)], ("cc",)),
     "creation_time": (lambda i, c: bz_time(i.created_at), ()),
     "last_change_time": (lambda i, c: bz_time(i.updated_at), ()),
     "groups": (lambda i, c: groups_of(i), ()),
@@ -194,8 +195,8 @@ def prefetch_for(qs: QuerySet[Incident], names: list[str]) -> QuerySet[Incident]
     qs = qs.select_related("reporter", "assignee", "ca_owner")
     if "tags" in needs:
         qs = qs.prefetch_related("tags")
-    if "watchers" in needs:
-        qs = qs.prefetch_related("watchers")
+    if "cc" in needs:
+        qs = qs.prefetch_related("cc")
     if "questions" in needs:
         qs = qs.prefetch_related(
             Prefetch(

@@ -159,7 +159,7 @@ def test_search_runs_a_fixed_number_of_queries(client, make_key, staff, owner_a,
         for i in range(n):
             incident = act.incident_create(actor=None, ca_owner=owner_a, title=f"Bug {i}", description="d")
             act.question_ask(actor=staff, incident=incident, body="Why?")
-            incident.watchers.add(staff)
+            incident.cc.add(staff)
 
     key = make_key(staff)
     client.get(f"/rest/version?api_key={key}")  # the key's last_used_at is written once a minute at most
