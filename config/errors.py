@@ -8,7 +8,9 @@ state) or 403 (not permitted). Every other API error (401, 404, 405, 429, 500, a
 
 from __future__ import annotations
 
-from django.http import Http404, JsonResponse
+import sys
+
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -151,8 +153,44 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+# Seconds a client is asked to wait when the database does not answer (a restart takes about that).
+DATABASE_RETRY_AFTER = 30
+
+UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Rootwatch is unavailable</title></head>
+<body><main><h1>Rootwatch is briefly unavailable</h1>
+<p>The database does not answer. Nothing you sent was stored; try again in a minute.</p></main></body></html>
+"""
+
+
+def _database_unavailable(exc: BaseException | None) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def service_unavailable(request):
+    """503 with Retry-After while the database is down: JSON under /api/, Bugzilla's shape under /rest/,
+    a page that needs no database elsewhere (no template context, no session, no user)."""
+    if request.path.startswith("/rest/"):
+        response = JsonResponse(
+            {"error": True, "code": 32000, "message": "The database is unavailable; retry later."}, status=503
+        )
+    elif _wants_json(request):
+        response = JsonResponse(
+            {"error": "unavailable", "detail": "The database is unavailable; nothing was stored. Retry later."},
+            status=503,
+        )
+    else:
+        response = HttpResponse(UNAVAILABLE_PAGE, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
 def server_error(request):
-    """handler500: a JSON body for API clients; the plain page elsewhere."""
+    """handler500: 503 when the database is down; a JSON body for API clients; the plain page elsewhere."""
+    if _database_unavailable(sys.exc_info()[1]):
+        return service_unavailable(request)
     if request.path.startswith("/rest/"):
         return JsonResponse({"error": True, "code": 32000, "message": "Internal error; it has been logged."}, status=500)
     if _wants_json(request):
