@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions
+from config import stale
 from config.errors import DomainError, NotPermitted, TransitionError
 from distrust import artifacts, onecrl_store, selectors, workflow
 from distrust.models import (
@@ -33,6 +34,7 @@ from distrust.models import (
     UsageFigure,
 )
 from history import actions as history
+from history import selectors as history_sel
 from pki.onecrl import OneCRLError, parse_collection
 from pki.x509 import CertificateError, load_any, nss_name_text
 from pki.x509 import kind as cert_kind
@@ -163,8 +165,12 @@ def action_create(
 
 @transaction.atomic
 def step_save(*, actor: Any, action: DistrustAction, step: str, data: dict[str, Any],
-              complete: bool = False) -> DistrustAction:
-    """Save a step's data (only while the step is open); with ``complete``, then complete it."""
+              complete: bool = False, base_version: Any = None, base: Any = None) -> DistrustAction:
+    """Save a step's data (only while the step is open); with ``complete``, then complete it.
+
+    `base` (a step page: the action as the form showed it) or `base_version` (the API's If-Match):
+    fields left as they were are not written, fields someone else changed meanwhile are a conflict
+    (config.stale)."""
     _require_manage(actor)
     action = _locked(action)
     _require_open(action, step, f"save step {step!r}")
@@ -173,6 +179,14 @@ def step_save(*, actor: Any, action: DistrustAction, step: str, data: dict[str, 
     if unknown:
         raise DomainError(f"Step {step!r} has no field(s) {', '.join(unknown)}.",
                           errors={k: ["unknown field"] for k in unknown})
+    if base_version is not None or base is not None:
+        kept = stale.merge(current=selectors.action_snapshot(action), proposed=data, base_version=base_version,
+                           base=base, changed_by=lambda field: history_sel.last_changed_by(action, field))
+        # A confirmation left ticked still vouches for the wording written beside it in the same save.
+        for confirmation, vouched in getattr(row, "confirms", ()):
+            if confirmation in data and any(name in kept for name in vouched):
+                kept[confirmation] = data[confirmation]
+        data = kept
     changed: dict[str, Any] = {}
     for name, value in data.items():
         if name == "incident_numbers":
@@ -231,10 +245,13 @@ def _complete(*, actor: Any, action: DistrustAction, step: str) -> None:
 
 
 @transaction.atomic
-def step_reopen(*, actor: Any, action: DistrustAction, step: str, reason: str) -> DistrustAction:
-    """Reopen a done step with a reason; every later step goes back to not started."""
+def step_reopen(*, actor: Any, action: DistrustAction, step: str, reason: str,
+                base_version: Any = None) -> DistrustAction:
+    """Reopen a done step with a reason; every later step goes back to not started. With `base_version`
+    (the API's If-Match), refused (412) when the action changed since that version."""
     _require_manage(actor)
     action = _locked(action)
+    stale.merge(current=selectors.action_snapshot(action), proposed={}, base_version=base_version)
     if step not in workflow.STEP_KEYS:
         raise DomainError(f"No step {step!r}; the steps are {', '.join(workflow.STEP_KEYS)}.")
     if not reason.strip():

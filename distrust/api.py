@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
+from config import stale
 from config.errors import DomainError, NotPermitted
 from distrust import actions, selectors
 from distrust import serializers as s
@@ -46,7 +47,9 @@ def _detail(request, action: DistrustAction, code: int = status.HTTP_200_OK) -> 
         "test_certificates", "test_runs",
     ).get(pk=action.pk)
     ctx = {"request": request, "can_manage": permissions.can_manage_distrust(request.user)}
-    return Response(s.ActionDetailSerializer(action, context=ctx).data, status=code)
+    # The ETag is the version step writes check in If-Match (config.stale).
+    return stale.with_etag(Response(s.ActionDetailSerializer(action, context=ctx).data, status=code),
+                           selectors.action_version(action))
 
 
 class ActionListCreate(generics.ListCreateAPIView):
@@ -84,7 +87,9 @@ class ActionDetail(APIView):
 
 
 class StepSave(APIView):
-    """Save a step's data while the step is open; `complete: true` also completes it (409 says what is missing)."""
+    """Save a step's data while the step is open; `complete: true` also completes it (409 says what is missing).
+
+    Send the action's ETag as If-Match to refuse (412) a save on a stale version; without it, unchecked."""
 
     @extend_schema(tags=TAG, request=s.StepSaveSerializer, responses={200: s.ActionDetailSerializer, **ERRORS})
     def post(self, request, pk: int, step: str):
@@ -93,7 +98,8 @@ class StepSave(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         complete = values.pop("complete", False)
-        actions.step_save(actor=request.user, action=action, step=step, data=values, complete=complete)
+        actions.step_save(actor=request.user, action=action, step=step, data=values, complete=complete,
+                          base_version=stale.if_match(request))
         return _detail(request, action)
 
 
@@ -103,7 +109,8 @@ class StepReopen(APIView):
         action = _managed(request, pk)
         data = s.ReopenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        actions.step_reopen(actor=request.user, action=action, step=step, reason=data.validated_data["reason"])
+        actions.step_reopen(actor=request.user, action=action, step=step, reason=data.validated_data["reason"],
+                            base_version=stale.if_match(request))
         return _detail(request, action)
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
+from config import stale
 from config.errors import DomainError
 from distrust import actions, artifacts, forms, selectors, workflow
 from distrust.models import Artifact, DistrustAction
@@ -134,17 +135,27 @@ def step_edit(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if step not in workflow.STEP_KEYS:
         raise Http404("No such step.")
     form_class = forms.STEP_FORMS[step]
+    conflict = False
     if request.method == "POST":
         form = form_class(request.POST, instance=action)
+        base = request.POST.get(stale.BASE_PARAM, "")  # a refused save keeps the version it was made on
         if form.is_valid():
             data = {k: form.cleaned_data[k] for k in form.cleaned_data}
             complete = "complete" in request.POST
-            done = _attempt(request, actions.step_save, action=action, step=step, data=data, complete=complete,
-                            success="Step completed." if complete else "Saved.")
-            if done:
+            try:
+                actions.step_save(actor=request.user, action=action, step=step, data=data, complete=complete,
+                                  base=stale.base_from(request.POST))
+            except stale.EditConflict as exc:
+                base, conflict = stale.place_conflict(form, exc), True
+                messages.error(request, exc.message)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Step completed." if complete else "Saved.")
                 return redirect(action if complete else _step_url(action, step))
         action = _action(request, pk)
     else:
+        base = stale.encode_base(selectors.action_snapshot(action))
         # Drafts for the fields of whichever step's form shows them.
         initial = {}
         if "incident_numbers" in form_class.base_fields:
@@ -164,10 +175,11 @@ def step_edit(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         "usage_figures": list(action.usage_figures.all()),
         "test_certificates": [(t, artifacts.expectation(action, t)) for t in action.test_certificates.all()],
         "latest_run": action.test_runs.first(), "step_open": current["state"].status == "open",
+        "base": base, "stale_conflict": conflict,
         # Each collection's panel shows on the page of the step it belongs to.
         "homes": {c: workflow.home(c) for c in workflow.COLLECTIONS},
     })
-    return render(request, "distrust/step.html", context)
+    return render(request, "distrust/step.html", context, status=409 if conflict else 200)
 
 
 @require_POST
