@@ -32,8 +32,8 @@ demo: migrate
 	DEBUG=1 $(PY) manage.py load_demo
 
 run: demo
-	@echo "Rootwatch on http://$(HOST):$(PORT)/  (SQLite in var/, Celery tasks run eagerly; Ctrl-C stops)"
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Rootwatch on http://$(HOST):$(PORT)/  (SQLite in var/, Celery tasks run eagerly, the periodic jobs by run_schedule; Ctrl-C stops)"
+	DEBUG=1 $(PY) manage.py run_schedule & trap 'kill $$! 2>/dev/null' EXIT INT TERM; DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
