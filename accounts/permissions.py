@@ -233,6 +233,19 @@ def can_view_private_comments(user: Any) -> bool:
     return is_staff(user)
 
 
+def can_view_private_decisions(user: Any) -> bool:
+    """Staff decisions and the staff assessment: staff-only until staff publish a decision."""
+    return is_staff(user)
+
+
+def decision_visibility_q(user: Any) -> Q:
+    """Filter for the decisions `user` may read, on incidents they may see."""
+    q = incident_visibility_q(user, prefix="incident__")
+    if not can_view_private_decisions(user):
+        q &= Q(is_private=False)
+    return q
+
+
 def comment_visibility_q(user: Any) -> Q:
     """Filter for comments `user` may see, across incidents."""
     q = incident_visibility_q(user, prefix="incident__")

@@ -184,6 +184,13 @@ class CCForm(forms.Form):
 class DecisionForm(forms.Form):
     action = forms.ChoiceField(label="Decision", choices=list(DECISION_ACTIONS.items()))
     note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    # Staff-only unless "public" is chosen: a form posted without the field records a staff-only decision.
+    is_private = forms.TypedChoiceField(
+        label="Who may read it", widget=forms.RadioSelect, required=False, initial="staff", empty_value=True,
+        choices=[("staff", "Staff only (it can be published later)"),
+                 ("public", "Public: on the incident page, its history and /rest/")],
+        coerce=lambda value: value != "public",
+    )
 
 
 # ------------------------------------------------------------------- report forms

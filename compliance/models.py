@@ -339,6 +339,10 @@ class Decision(models.Model):
     note = models.TextField(blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     decided_at = models.DateTimeField()
+    # Staff-only until staff publish it (accounts.permissions.decision_visibility_q): a decision is
+    # recorded on the staff-only assessment page, often before the CA is told. Decisions recorded
+    # before this flag existed had been shown publicly and stay public (migration 0003).
+    is_private = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["decided_at", "pk"]

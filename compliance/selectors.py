@@ -278,8 +278,9 @@ def response_table(problem: str | None) -> list[ResponseRow]:
     return [ResponseRow(str(p), r, str(p) == problem) for p, r in responses.RESPONSES.items()]
 
 
-def decisions_for(incident: Incident) -> QuerySet[Decision]:
-    return incident.decisions.select_related("decided_by")
+def decisions_for(incident: Incident, user: Any) -> QuerySet[Decision]:
+    """The decisions `user` may read: staff-only ones only for staff (accounts.permissions)."""
+    return incident.decisions.filter(perm.decision_visibility_q(user)).select_related("decided_by")
 
 
 # ------------------------------------------------------------------- versions (config.stale)

@@ -22,5 +22,7 @@ urlpatterns = [
     path("incidents/<int:number>/relations/", views.incident_relation, name="incident_relation"),
     path("incidents/<int:number>/assessment/", views.incident_assessment, name="incident_assessment"),
     path("incidents/<int:number>/decisions/", views.incident_decision, name="incident_decision"),
+    path("incidents/<int:number>/decisions/<int:decision_id>/publish/", views.incident_decision_publish,
+         name="incident_decision_publish"),
     path("incidents/<int:number>/history/", views.incident_history, name="incident_history"),
 ]

@@ -146,7 +146,7 @@ def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]
         "relations": sel.relations_for(incident, user),
         "affected": incident.affected_certificates.select_related("certificate")[:200],
         "affected_count": incident.affected_certificates.count(),
-        "decisions": list(sel.decisions_for(incident)),
+        "decisions": list(sel.decisions_for(incident, user)),
         "distrust_actions": related.for_incident("distrust_actions", incident, user),
         "assessment": assessment,
         "problem_response": resp.RESPONSES.get(resp.Problem(assessment.problem)) if assessment and assessment.problem else None,
@@ -413,7 +413,7 @@ def incident_assessment(request, number: int):
     return render(request, "compliance/incidents/assessment.html", {
         "incident": incident, "form": form, "assessment": assessment,
         "responses": sel.response_table(problem), "actions": resp.ACTIONS,
-        "decision_form": DecisionForm(), "decisions": list(sel.decisions_for(incident)),
+        "decision_form": DecisionForm(), "decisions": list(sel.decisions_for(incident, request.user)),
         "distrust_actions": related.for_incident("distrust_actions", incident, request.user),
     }, status=400 if form.errors else 200)
 
@@ -435,6 +435,23 @@ def incident_decision(request, number: int):
                 messages.info(request, "Start the distrust action from the link beside the decision.")
     else:
         messages.error(request, "Choose a decision.")
+    return redirect("compliance:incident_assessment", number=incident.number)
+
+
+@require_POST
+def incident_decision_publish(request, number: int, decision_id: int):
+    incident = _incident(request, number)
+    if not perm.can_assess(request.user, incident):
+        return _deny(request)
+    decision = incident.decisions.filter(pk=decision_id).first()
+    if decision is None:
+        raise Http404("No such decision.")
+    try:
+        act.decision_publish(actor=request.user, decision=decision)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Decision published: it now shows on the incident.")
     return redirect("compliance:incident_assessment", number=incident.number)
 
 

@@ -755,8 +755,13 @@ def assessment_save(
 
 
 @transaction.atomic
-def decision_record(*, actor: Any, incident: Incident, action: str, note: str = "") -> Decision:
-    """Record a decision staff took. A decision to actively distrust is followed by a distrust action."""
+def decision_record(*, actor: Any, incident: Incident, action: str, note: str = "", is_private: bool = True) -> Decision:
+    """Record a decision staff took. A decision to actively distrust is followed by a distrust action.
+
+    Staff-only unless `is_private` is False: recorded on the staff-only assessment page, a decision
+    is often taken before the CA is told, so publishing it is a choice (here or decision_publish).
+    A staff-only decision writes a staff-only history row and leaves the incident's last-change
+    time alone, so public lists, feeds and /rest/ do not move for a change their readers cannot see."""
     _require(perm.can_assess(actor, incident), "Only root program staff record decisions.")
     if action not in DECISION_ACTIONS:
         raise DomainError(f"Unknown decision {action!r}.", errors={"action": ["choose one of the listed actions"]})
@@ -764,8 +769,26 @@ def decision_record(*, actor: Any, incident: Incident, action: str, note: str = 
         raise DomainError("Say what was decided.", errors={"note": ["required for 'other'"]})
     now = timezone.now()
     decision = Decision.objects.create(incident=incident, action=action, note=note.strip(),
-                                       decided_by=_actor_id(actor), decided_at=now)
+                                       decided_by=_actor_id(actor), decided_at=now, is_private=bool(is_private))
     history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
-        field="decision", old="", new=_text(DECISION_ACTIONS[action]), at=now)
-    _touch(incident, now)
+        field="decision", old="", new=_text(DECISION_ACTIONS[action]), at=now, staff_only=decision.is_private)
+    if not decision.is_private:
+        _touch(incident, now)
+    return decision
+
+
+@transaction.atomic
+def decision_publish(*, actor: Any, decision: Decision) -> Decision:
+    """Make a staff-only decision public: it then shows on the incident, with a public history row
+    dated now (the staff-only row of its recording stays staff-only)."""
+    _require(perm.can_assess(actor, decision.incident), "Only root program staff publish decisions.")
+    decision = Decision.objects.select_for_update().select_related("incident").get(pk=decision.pk)
+    if not decision.is_private:
+        raise TransitionError("This decision is already public.", errors={"decision": ["already public"]})
+    now = timezone.now()
+    decision.is_private = False
+    decision.save(update_fields=["is_private"])
+    history.record(actor=actor, subject=decision.incident, action=IncidentHistory.CHANGED,
+        field="decision", old="", new=_text(DECISION_ACTIONS.get(decision.action, decision.action)), at=now)
+    _touch(decision.incident, now)
     return decision

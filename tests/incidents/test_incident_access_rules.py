@@ -299,3 +299,100 @@ def test_python_bugzilla_sees_what_the_reporter_and_cc_may_see_and_nothing_for_o
         bz.getbug(incident.number)
     assert raised.value.code == 102
     assert bz.query(bz.build_query(component="CA Security Vulnerability")) == []
+
+
+# --- Staff decisions and the assessment ----------------------------------------------------
+
+DECISION_NOTE = "MARKER-7f3a staff decided to distrust quietly"
+
+
+def _everything_shown(client, incident) -> str:
+    """Every surface that shows an incident's decisions or history, as one text."""
+    n = incident.number
+    parts = [
+        client.get(f"/incidents/{n}/").content.decode(),
+        client.get(f"/incidents/{n}/history/").content.decode(),
+        client.get(f"/api/v1/incidents/{n}/").content.decode(),
+        client.get(f"/rest/bug/{n}").content.decode(),
+        client.get(f"/rest/bug/{n}/history").content.decode(),
+        client.get(f"/feeds/incidents/{n}/comments.atom").content.decode(),
+        client.get("/feeds/incidents.atom").content.decode(),
+        client.get("/incidents/export.csv").content.decode(),
+    ]
+    return "\n".join(parts)
+
+
+def _rest_history_fields(client, incident) -> list[str]:
+    history = client.get(f"/rest/bug/{incident.number}/history").json()["bugs"][0]["history"]
+    return [c["field_name"] for h in history for c in h["changes"]]
+
+
+def test_a_decision_recorded_on_the_assessment_page_is_staff_only_unless_published(
+    secret, staff, rep_a, rep_b, reporter, ccd, reviewer, client_for
+):
+    before = Incident.objects.get(pk=secret.pk).updated_at
+    response = client_for(staff).post(f"/incidents/{secret.number}/decisions/",
+                                      {"action": "distrust_intermediate", "note": DECISION_NOTE})
+    assert response.status_code == 302
+    decision = secret.decisions.get()
+    assert decision.is_private  # the form's default, and a post without the field
+    row = for_subject(secret).get(field="decision")
+    assert row.staff_only
+    # Public lists, feeds and /rest/ last_change_time do not move for a change their readers cannot see.
+    assert Incident.objects.get(pk=secret.pk).updated_at == before
+    # Everyone who may see the incident but is not staff: not the decision, anywhere.
+    for user in (rep_a, reporter, ccd):
+        client = client_for(user)
+        shown = _everything_shown(client, secret)
+        assert DECISION_NOTE not in shown and "distrust_intermediate" not in shown, user
+        assert "decision" not in _rest_history_fields(client, secret), user
+    for user in (rep_b, reviewer, None):
+        assert DECISION_NOTE not in _everything_shown(client_for(user), secret)
+    staff_client = client_for(staff)
+    assert DECISION_NOTE in staff_client.get(f"/incidents/{secret.number}/").content.decode()
+    assert "decision" in _rest_history_fields(staff_client, secret)
+
+
+def test_a_public_decision_shows_to_everyone_who_may_see_the_incident(owner_a, staff, rep_b, client_for):
+    public = act.incident_create(actor=None, ca_owner=owner_a, title="Public one", description="d")
+    response = client_for(staff).post(f"/incidents/{public.number}/decisions/",
+                                      {"action": "no_action", "note": DECISION_NOTE, "is_private": "public"})
+    assert response.status_code == 302 and not public.decisions.get().is_private
+    assert not for_subject(public).get(field="decision").staff_only
+    for user in (None, rep_b):
+        client = client_for(user)
+        assert DECISION_NOTE in client.get(f"/incidents/{public.number}/").content.decode()
+        assert "decision" in _rest_history_fields(client, public)
+
+
+def test_staff_publish_a_private_decision_and_nobody_else_may(secret, staff, rep_a, reporter, client_for):
+    decision = act.decision_record(actor=staff, incident=secret, action="no_action", note=DECISION_NOTE)
+    url = f"/incidents/{secret.number}/decisions/{decision.pk}/publish/"
+    for user in (rep_a, reporter):
+        with pytest.raises(NotPermitted):
+            act.decision_publish(actor=user, decision=decision)
+        assert client_for(user).post(url).status_code == 403
+    decision.refresh_from_db()
+    assert decision.is_private
+    assert client_for(staff).post(url).status_code == 302
+    decision.refresh_from_db()
+    assert not decision.is_private
+    assert DECISION_NOTE in client_for(reporter).get(f"/incidents/{secret.number}/").content.decode()
+    rows = list(for_subject(secret).filter(field="decision").values_list("staff_only", flat=True))
+    assert rows == [True, False]  # the recording stays staff-only; the publication is public
+    assert _rest_history_fields(client_for(reporter), secret).count("decision") == 1
+    with pytest.raises(DomainError):
+        act.decision_publish(actor=staff, decision=decision)
+
+
+def test_the_assessment_and_its_history_stay_staff_only_everywhere(secret, staff, rep_a, reporter, ccd, client_for):
+    act.assessment_save(actor=staff, incident=secret, cert_type="tls", count=3, enumerable=True,
+                        notes="MARKER-assessment-note")
+    assert all(e.staff_only for e in for_subject(secret).filter(field__startswith="assessment."))
+    for user in (rep_a, reporter, ccd):
+        client = client_for(user)
+        assert client.get(f"/incidents/{secret.number}/assessment/").status_code == 403
+        shown = _everything_shown(client, secret)
+        assert "MARKER-assessment-note" not in shown and "assessment." not in shown, user
+        assert not [f for f in _rest_history_fields(client, secret) if f.startswith("assessment")]
+    assert [f for f in _rest_history_fields(client_for(staff), secret) if f.startswith("assessment")]

@@ -80,7 +80,8 @@ def test_only_staff_assess_or_decide(public_a, rep_a, reviewer):
 def test_a_decision_to_actively_distrust_links_to_a_new_distrust_action(public_a, staff, client_for):
     from distrust.models import DistrustAction
 
-    act.decision_record(actor=staff, incident=public_a, action="distrust_intermediate", note="Per the seed.")
+    act.decision_record(actor=staff, incident=public_a, action="distrust_intermediate", note="Per the seed.",
+                        is_private=False)
     action = DistrustAction.objects.create(title="Distrust Acme intermediates")
     action.incidents.add(public_a)
     page = client_for(staff).get(f"/incidents/{public_a.number}/assessment/").content.decode()
