@@ -37,7 +37,7 @@ from compliance.serializers import (
 from config import stale
 from config.api import ApiPagination
 from config.errors import DomainError, NotPermitted
-from config.filters import FilterBackend
+from config.filters import FilterBackend, db_int
 from registry.models import CAOwner
 
 TAGS = ["incidents"]
@@ -52,8 +52,9 @@ def _incident(request, number: int) -> Incident:
 
 def _owner(value: str) -> CAOwner | None:
     value = (value or "").strip()
-    if value.isdigit():
-        return CAOwner.objects.filter(pk=int(value)).first()
+    pk = db_int(value)
+    if pk is not None:
+        return CAOwner.objects.filter(pk=pk).first()
     return CAOwner.objects.filter(name=value).first()
 
 

@@ -21,7 +21,7 @@ from django.utils.choices import BaseChoiceIterator
 from accounts import permissions as perm
 from compliance.domain.whiteboard import KNOWN_TAGS
 from compliance.models import Incident
-from config.filters import BooleanParamFilter, ChoiceParamFilter, IntegerParamFilter
+from config.filters import BooleanParamFilter, ChoiceParamFilter, IntegerParamFilter, db_int
 from registry.models import CAOwner
 
 STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), *Incident.Status.choices]
@@ -112,7 +112,8 @@ class IncidentFilter(django_filters.FilterSet):
         text = value.strip()
         if not text:
             return queryset
-        number = int(text) if text.isdigit() else -1
+        number = db_int(text)
+        number = -1 if number is None else number
         return queryset.filter(Q(title__icontains=text) | Q(whiteboard__icontains=text) | Q(number=number))
 
     def filter_ca(self, queryset: QuerySet[Incident], name: str, value: int) -> QuerySet[Incident]:

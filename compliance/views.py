@@ -74,7 +74,7 @@ def _deny(request) -> HttpResponse:
 def incident_list(request):
     now = timezone.now()
     filters = sel.incident_filter(user=request.user, params=request.GET, now=now)
-    # A bad value leaves the list unfiltered, as the page always did (the API and the export answer 400).
+    # A bad value leaves the list unfiltered, with the error beside its field and a 400 (as the API and the export).
     qs = sel.incident_rows(filters if filters.is_valid() else sel.incident_filter(user=request.user, params={}, now=now))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(i, sel.list_deadline(i, now)) for i in page.object_list]
@@ -83,7 +83,7 @@ def incident_list(request):
     return render(request, "compliance/incidents/list.html", {
         "form": filters.form, "page": page, "rows": rows, "query": query.urlencode(),
         "can_create": perm.can_create_incident(request.user),
-    })
+    }, status=200 if filters.is_valid() else 400)
 
 
 # --------------------------------------------------------------------------- create

@@ -25,6 +25,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 
 from config.errors import DomainError
+from config.filters import DB_INT_MAX, DB_INT_MIN
 
 MAX_PAGE_SIZE = 200
 
@@ -36,7 +37,8 @@ class ApiPagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         for name in (self.page_query_param, self.page_size_query_param):
             raw = request.query_params.get(name)
-            if raw is not None and raw != "last" and (not raw.isdigit() or int(raw) < 1):
+            # isascii(): str.isdigit() also accepts "²", which int() refuses.
+            if raw is not None and raw != "last" and (not (raw.isascii() and raw.isdigit()) or int(raw) < 1):
                 raise DomainError(
                     f"'{name}' must be a positive integer, not {raw!r}.", errors={name: ["A positive integer."]}
                 )
@@ -89,7 +91,7 @@ class StrictOrderingFilter(OrderingFilter):
         ]
 
 
-def query_int(request, name: str, *, minimum: int | None = None) -> int | None:
+def query_int(request, name: str, *, minimum: int | None = None, maximum: int = DB_INT_MAX) -> int | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
@@ -99,6 +101,9 @@ def query_int(request, name: str, *, minimum: int | None = None) -> int | None:
         raise DomainError(f"'{name}' must be an integer, not {raw!r}.", errors={name: ["An integer."]}) from None
     if minimum is not None and value < minimum:
         raise DomainError(f"'{name}' must be at least {minimum}.", errors={name: [f"At least {minimum}."]})
+    # Past what a column holds, the driver raises (a 500) instead of matching nothing.
+    if value > maximum or value < DB_INT_MIN:
+        raise DomainError(f"'{name}' must be at most {maximum}.", errors={name: [f"At most {maximum}."]})
     return value
 
 
@@ -127,7 +132,8 @@ def query_choice(request, name: str, choices) -> str | None:
 
 
 def parse_iso_datetime(raw: str) -> datetime | None:
-    """ISO-8601 date or date-time; naive values are UTC; a date means its midnight UTC. None if malformed."""
+    """ISO-8601 date or date-time, returned in UTC; naive values are UTC; a date means its midnight UTC.
+    None if malformed or outside years 1 to 9999 once in UTC."""
     text = raw.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
@@ -145,7 +151,12 @@ def parse_iso_datetime(raw: str) -> datetime | None:
         value = datetime(day.year, day.month, day.day)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value
+    try:
+        # In UTC, as the database compares it: 9999-12-31T23:59:59-23:00 is past the last year a
+        # datetime holds, and PostgreSQL refuses offsets beyond 15:59, so both are malformed here.
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def query_datetime(request, name: str) -> datetime | None:
@@ -155,7 +166,8 @@ def query_datetime(request, name: str) -> datetime | None:
     value = parse_iso_datetime(raw)
     if value is None:
         raise DomainError(
-            f"'{name}' must be an ISO-8601 date or time such as 2024-05-01 or 2024-05-01T12:00:00Z, not {raw!r}.",
+            f"'{name}' must be an ISO-8601 date or time between years 1 and 9999 such as 2024-05-01 or "
+            f"2024-05-01T12:00:00Z, not {raw!r}.",
             errors={name: ["An ISO-8601 date or date-time."]},
         )
     return value

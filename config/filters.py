@@ -22,19 +22,61 @@ from config.errors import DomainError
 TRUE_VALUES = ("1", "true", "yes", "on")
 FALSE_VALUES = ("0", "false", "no", "off")
 
+# What every database column can hold: PostgreSQL's bigint and SQLite's INTEGER are both signed
+# 64-bit, and a larger Python int is an error inside the driver (a 500), not an empty result.
+DB_INT_MIN = -(2**63)
+DB_INT_MAX = 2**63 - 1
+NUL = "\x00"
+NUL_MESSAGE = "must not contain a NUL byte (\\x00)."
+
+
+def db_int(text: str) -> int | None:
+    """The whole number `text` spells in ASCII digits, if a database column can hold it; else None.
+    (str.isdigit() also accepts "²", which int() refuses, and a 30-digit id overflows the driver.)"""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= DB_INT_MAX else None
+
+
+def query_problems(querydict) -> dict[str, list[str]]:
+    """Query parameters no database may be asked about, as {name: [message]}: PostgreSQL refuses a
+    NUL byte in any string (psycopg raises before the query is sent), so one in a name or a value is
+    refused for every URL before a view can pass it on."""
+    problems: dict[str, list[str]] = {}
+    for name, values in querydict.lists():
+        if NUL in name:
+            problems[name.replace(NUL, "\\x00")] = [f"A parameter name {NUL_MESSAGE}"]
+        elif any(NUL in value for value in values):
+            problems[name] = [NUL_MESSAGE]
+    return problems
+
 
 class IntegerParamField(forms.Field):
-    """An integer as `int()` reads it (no decimals, no separators); blank means no filter."""
+    """An integer as `int()` reads it (no decimals, no separators), within what a database column
+    holds (DB_INT_MIN..DB_INT_MAX unless narrower bounds are given); blank means no filter."""
+
+    def __init__(self, *args: Any, min_value: int = DB_INT_MIN, max_value: int = DB_INT_MAX, **kwargs: Any) -> None:
+        self.min_value, self.max_value = min_value, max_value
+        super().__init__(*args, **kwargs)
 
     def to_python(self, value: Any) -> int | None:
         if value in (None, ""):
             return None
         try:
-            return int(value)
+            number = int(value)
         except (TypeError, ValueError):
             raise forms.ValidationError(
                 "must be an integer, not %(value)r.", code="invalid", params={"value": value}
             ) from None
+        if not self.min_value <= number <= self.max_value:
+            raise forms.ValidationError(
+                "must be an integer between %(min)s and %(max)s.",
+                code="out_of_range",
+                params={"min": self.min_value, "max": self.max_value},
+            )
+        return number
 
 
 class BooleanParamField(forms.Field):

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request (config/middleware.py says what each refuses).
+    "config.middleware.BodySizeLimit",
+    "config.middleware.QueryParameterGuard",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,6 +129,17 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIN
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Request bodies, refused from their Content-Length before being read (413): multipart uploads may
+# carry a 25 MB audit statement PDF; every other body (API JSON, forms) is small.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
+MAX_UPLOAD_BODY_BYTES = env_int("MAX_UPLOAD_BODY_BYTES", 26 * 1024 * 1024)
+if MAX_REQUEST_BODY_BYTES < 1024 or MAX_UPLOAD_BODY_BYTES < MAX_REQUEST_BODY_BYTES:
+    raise ImproperlyConfigured(
+        "MAX_REQUEST_BODY_BYTES must be at least 1024, and MAX_UPLOAD_BODY_BYTES at least MAX_REQUEST_BODY_BYTES."
+    )
+# Form fields other than files: Django's own check, the same figure.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 # E-mail
 EMAIL_BACKEND = env_str(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import permissions
 from config import stale
 from config.errors import DomainError
+from config.filters import db_int
 from distrust import actions, artifacts, forms, selectors, workflow
 from distrust.models import Artifact, DistrustAction
 from history import selectors as history
@@ -81,10 +82,10 @@ def action_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only root program staff start distrust actions.")
     prefill: dict[str, Any] = {}
     number = request.GET.get("incident", "")
-    if number.isdigit():
+    if db_int(number) is not None:
         from compliance.models import Incident
 
-        incident = Incident.objects.select_related("reporter").filter(number=int(number)).first()
+        incident = Incident.objects.select_related("reporter").filter(number=db_int(number)).first()
         if incident is None:
             messages.error(request, f"No incident numbered {number}.")
         else:

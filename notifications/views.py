@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions as perm
 from config.errors import DomainError
+from config.filters import db_int
 from notifications import actions, selectors
 from notifications.forms import PreferenceForm, WatchCAForm, WatchIncidentForm
 
@@ -28,7 +29,7 @@ def notification_list(request):
 @require_POST
 def mark_read(request):
     ids = request.POST.getlist("id")
-    ids = [int(i) for i in ids if i.isdigit()] or None
+    ids = [n for n in (db_int(i) for i in ids) if n is not None] or None
     changed = actions.notifications_mark_read(actor=request.user, ids=ids)
     messages.success(request, f"Marked {changed} notification{'' if changed == 1 else 's'} as read.")
     return redirect("notifications:list")

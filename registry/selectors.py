@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from config.filters import db_int
 from pki import certdata
 from pki.paths import AnchorTrust, evaluate, find_paths
 from pki.x509 import (
@@ -82,7 +83,8 @@ def certificate_list(*, sha256: str = "", owner: str = "", kind: str = "", issue
         except CertificateError:
             return qs.none()
     if owner:
-        qs = qs.filter(owner_id=owner) if owner.isdigit() else qs.filter(owner__name=owner)
+        owner_id = db_int(owner)
+        qs = qs.filter(owner_id=owner_id) if owner_id is not None else qs.filter(owner__name=owner)
     if kind:
         qs = qs.filter(kind=kind)
     if issuer_sha256:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,9 +38,11 @@ from compliance.bugzilla import (
     SECURITY_GROUP,
     UNKNOWN_TRANSIENT,
     BugzillaError,
+    regexp,
 )
 from compliance.models import Comment, Incident, IncidentTag, Question
 from config.api import parse_iso_datetime
+from config.filters import db_int
 
 NOTHING = Q(pk__in=[])
 # An empty Q() means "no condition", and Django drops it from an OR: `NOTHING | Q()` is NOTHING.
@@ -71,7 +74,8 @@ ORDERS = {
 
 def parse_bug_id(raw: Any) -> int:
     text = str(raw).strip()
-    if not text.isdigit() or int(text) < 1 or int(text) > 2**31 - 1:
+    # isascii(): str.isdigit() also accepts "²", which int() refuses.
+    if not (text.isascii() and text.isdigit()) or int(text) < 1 or int(text) > 2**31 - 1:
         raise BugzillaError(INVALID_BUG_ID, f"'{text}' is not a valid bug number nor an alias to a bug.")
     return int(text)
 
@@ -88,18 +92,43 @@ def parse_time(raw: Any, name: str) -> datetime:
         return timezone.now()
     match = _RELATIVE.match(text)
     if match:
-        return timezone.now() - int(match.group(1)) * _RELATIVE_UNITS[match.group(2).lower()]
+        try:
+            return timezone.now() - int(match.group(1)) * _RELATIVE_UNITS[match.group(2).lower()]
+        except OverflowError:  # -99999999d reaches before year 1
+            raise BugzillaError(
+                ILLEGAL_DATE, f"'{text}' is not a legal date for {name}: a relative date must stay after year 1."
+            ) from None
     value = parse_iso_datetime(text.replace(" ", "T", 1) if len(text) > 10 else text)
     if value is None:
-        raise BugzillaError(ILLEGAL_DATE, f"'{text}' is not a legal date for {name}: use 2024-05-01T12:00:00Z or 2024-05-01.")
+        raise BugzillaError(
+            ILLEGAL_DATE,
+            f"'{text}' is not a legal date for {name}: use 2024-05-01T12:00:00Z or 2024-05-01 (years 1 to 9999).",
+        )
     return value
+
+
+MAX_COUNT = 2**31 - 1
 
 
 def parse_count(raw: Any, name: str) -> int:
     text = str(raw).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise BugzillaError(PARAM_MUST_BE_NUMERIC, f"Invalid parameter passed to Bug.search: '{name}' must be a number.")
+    if int(text) > MAX_COUNT:
+        # Past what the database's LIMIT/OFFSET take (a 500 there); no search has that many results anyway.
+        raise BugzillaError(PARAM_INVALID, f"Invalid parameter passed to Bug.search: '{name}' must be at most {MAX_COUNT}.")
     return int(text)
+
+
+@contextmanager
+def naming(param: str):
+    """Prefix a refusal raised inside with the parameter it came from, so the message names it."""
+    try:
+        yield
+    except BugzillaError as error:
+        if error.message.startswith(f"'{param}'"):
+            raise
+        raise BugzillaError(error.code, f"'{param}': {error.message}", status=error.status) from None
 
 
 # ------------------------------------------------------------------ operators
@@ -135,10 +164,7 @@ def text_q(lookup: str, op: str, value: str) -> Q:
             q &= Q(**{f"{lookup}__icontains": word})
         return q
     if op == "regexp":
-        try:
-            re.compile(value)
-        except re.error:
-            raise BugzillaError(PARAM_INVALID, f"'{value}' is not a valid regular expression.") from None
+        regexp.validate(value)
         return Q(**{f"{lookup}__iregex": value})
     if op in ("lessthan", "lessthaneq", "greaterthan", "greaterthaneq"):
         suffix = {"lessthan": "lt", "lessthaneq": "lte", "greaterthan": "gt", "greaterthaneq": "gte"}[op]
@@ -168,10 +194,8 @@ def py_match(op: str, value: str, candidate: str) -> bool:
     if op in ("allwordssubstr", "allwords"):
         return all(w.lower() in c for w in _words(value))
     if op == "regexp":
-        try:
-            return re.search(value, candidate or "", re.IGNORECASE) is not None
-        except re.error:
-            raise BugzillaError(PARAM_INVALID, f"'{value}' is not a valid regular expression.") from None
+        regexp.validate(value)
+        return re.search(value, candidate or "", re.IGNORECASE) is not None
     if op in ("lessthan", "lessthaneq", "greaterthan", "greaterthaneq"):
         return {"lessthan": c < v, "lessthaneq": c <= v, "greaterthan": c > v, "greaterthaneq": c >= v}[op]
     if op == "isempty":
@@ -328,7 +352,8 @@ def custom_search_q(ctx: SearchContext, params) -> Q:
             continue
         if not name or name == "noop":
             continue
-        q = field_q(ctx, name, params.get(f"o{n}", "substring"), params.get(f"v{n}", ""))
+        with naming(f"v{n}"):
+            q = field_q(ctx, name, params.get(f"o{n}", "substring"), params.get(f"v{n}", ""))
         stack[-1][1].append(~q if negate else q)
     while len(stack) > 1:  # unclosed parentheses close at the end, as Bugzilla does
         join, items, neg = stack.pop()
@@ -348,7 +373,8 @@ def boolean_chart_q(ctx: SearchContext, params) -> Q:
         name = params.get(key, "")
         if not name or name == "noop":
             continue
-        q = field_q(ctx, name, params.get(f"type{a}-{b}-{c}", "substring"), params.get(f"value{a}-{b}-{c}", ""))
+        with naming(f"value{a}-{b}-{c}"):
+            q = field_q(ctx, name, params.get(f"type{a}-{b}-{c}", "substring"), params.get(f"value{a}-{b}-{c}", ""))
         cells.setdefault(a, {}).setdefault(b, {})[c] = q
     result = Q()
     for a, rows in sorted(cells.items()):
@@ -419,22 +445,26 @@ def build(ctx: SearchContext, querydict, *, default_limit: int, max_limit: int) 
     for names, split, make in simple:
         values = p.list(*names, split=split)
         if values:
-            q &= _status_special(values, make) if "status" in names else _any(values, make)
+            with naming(names[0]):
+                q &= _status_special(values, make) if "status" in names else _any(values, make)
     whiteboard_type = p.get("status_whiteboard_type", "substring")
     values = p.list("whiteboard", "status_whiteboard")
     if values:
-        q &= _any(values, lambda v: field_q(ctx, "status_whiteboard", whiteboard_type, v))
+        with naming("whiteboard"):
+            q &= _any(values, lambda v: field_q(ctx, "status_whiteboard", whiteboard_type, v))
     summary_type = p.get("short_desc_type", "substring")
     values = p.list("summary", "short_desc")
     if values:
-        q &= _any(values, lambda v: field_q(ctx, "short_desc", summary_type, v))
+        with naming("summary"):
+            q &= _any(values, lambda v: field_q(ctx, "short_desc", summary_type, v))
     for name, lookup in (("creation_time", "created_at"), ("last_change_time", "updated_at")):
         raw = p.get(name)
         if raw:
             q &= Q(**{f"{lookup}__gte": parse_time(raw, name)})
     quick = p.get("quicksearch").strip()
     if quick:
-        q &= Q(number=int(quick)) if quick.isdigit() else (Q(title__icontains=quick) | Q(whiteboard__icontains=quick))
+        number = db_int(quick)
+        q &= Q(number=number) if number is not None else (Q(title__icontains=quick) | Q(whiteboard__icontains=quick))
     q &= custom_search_q(ctx, p)
     q &= boolean_chart_q(ctx, p)
 

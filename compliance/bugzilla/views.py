@@ -20,11 +20,13 @@ from compliance.bugzilla import (
     COMPONENT_PUBLIC,
     COMPONENT_SECURITY,
     INVALID_RESOURCE,
+    PARAM_INVALID,
     PRODUCT,
     UNKNOWN_TRANSIENT,
     VERSION,
     BugzillaError,
     auth,
+    regexp,
     search,
     serialize,
 )
@@ -33,6 +35,11 @@ from compliance.models import Comment, Incident
 
 def error_response(error: BugzillaError) -> JsonResponse:
     return JsonResponse({"error": True, "code": error.code, "message": error.message}, status=error.status)
+
+
+def refused(request, status: int, message: str) -> JsonResponse:
+    """A request config.middleware refuses before any view (a NUL byte, a body too large)."""
+    return JsonResponse({"error": True, "code": PARAM_INVALID, "message": message}, status=status)
 
 
 def unknown_resource(request) -> JsonResponse:
@@ -137,10 +144,12 @@ def bug_search(request, user):
         max_limit=settings.BUGZILLA_MAX_LIMIT,
     )
     qs = search.visible_incidents(user).filter(s.q)
-    if s.count_only:
-        return {"bug_count": qs.count()}
-    names = _fields(request, serialize.BUG_FIELDS)
-    page = serialize.prefetch_for(qs, names).order_by(*s.order)[s.offset : s.offset + s.limit]
+    # Bounded in time: a regexp operator runs the client's expression inside the database.
+    with regexp.bounded():
+        if s.count_only:
+            return {"bug_count": qs.count()}
+        names = _fields(request, serialize.BUG_FIELDS)
+        page = list(serialize.prefetch_for(qs, names).order_by(*s.order)[s.offset : s.offset + s.limit])
     ctx = _context(request, user)
     return {"bugs": [serialize.bug_dict(incident, ctx, names) for incident in page]}
 
