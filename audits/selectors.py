@@ -26,6 +26,7 @@ from audits.models import (
     StatementFinding,
     VerificationRequest,
 )
+from config import stale
 
 FAMILY_LABELS = {
     "ca": "CA (general criteria)",
@@ -477,3 +478,39 @@ def ca_owners_with_audits(*, user: Any):
         .distinct()
         .order_by("name")
     )
+
+
+# --- versions (config.stale) -----------------------------------------------------------------
+# What the statement and auditor edit forms change, in one comparable shape whether it comes from
+# the stored rows or from a form's parsed input: its digest is the version the pages carry in `base`.
+
+
+def criteria_key(criteria: Any) -> list[list[Any]]:
+    def policies(c: Any) -> list[str]:
+        raw = c.policies.split(",") if isinstance(c.policies, str) else c.policies
+        return sorted(p for p in raw if p)
+
+    return sorted([c.key, c.version, policies(c)] for c in criteria)
+
+
+def findings_key(findings: Any) -> list[list[str]]:
+    return sorted([f.severity, f.text] for f in findings)
+
+
+def statement_snapshot(statement: AuditStatement) -> dict[str, Any]:
+    return stale.canonical({
+        "auditor": statement.auditor_id, "kind": statement.kind, "period_start": statement.period_start,
+        # A point-in-time statement's form shows no end date.
+        "period_end": statement.period_end if statement.kind == AuditStatement.Kind.PERIOD else None,
+        "statement_date": statement.statement_date, "url": statement.url,
+        "criteria": criteria_key(statement.criteria.all()),
+        "fingerprints": sorted(statement.fingerprints.values_list("sha256", flat=True)),
+        "findings": findings_key(statement.findings.all()),
+    })
+
+
+AUDITOR_EDITABLE = ("name", "location", "website", "contact_name", "contact_email")
+
+
+def auditor_snapshot(auditor: Auditor) -> dict[str, Any]:
+    return stale.canonical({f: getattr(auditor, f) for f in AUDITOR_EDITABLE})

@@ -25,6 +25,7 @@ from audits.forms import (
     StatementForm,
 )
 from audits.models import Auditor, AuditStatement, StatementFinding
+from config import stale
 from config.errors import DomainError, NotPermitted
 from history import selectors as history
 
@@ -151,6 +152,10 @@ def statement_edit(request, pk: int):
     }
     form = StatementForm(request.POST or None, request.FILES or None, initial=initial,
                          can_set_source=perm.can_record_statement_from_auditor(request.user), editing=True)
+    # The version the form is opened on; a refused save keeps the one it was posted with.
+    base = request.POST.get(stale.BASE_PARAM, "") if request.method == "POST" else stale.encode_base(
+        selectors.statement_snapshot(statement))
+    conflict = False
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -158,15 +163,18 @@ def statement_edit(request, pk: int):
                 actor=request.user, statement=statement, auditor=d["auditor"], kind=d["kind"],
                 period_start=d["period_start"], period_end=d["period_end"], statement_date=d["statement_date"],
                 url=d["url"], file=d["file"], criteria=d["criteria"], fingerprints=d["all_fingerprints"],
-                findings=d["findings"],
+                findings=d["findings"], base=stale.base_from(request.POST),
             )
+        except stale.EditConflict as exc:
+            base, conflict = stale.place_conflict(form, exc), True
         except DomainError as exc:
             _show_error(form, exc)
         else:
             messages.success(request, "Statement updated.")
             return redirect(statement)
     return render(request, "audits/statement_form.html",
-                  {"form": form, "owner": statement.ca_owner, "statement": statement, "editing": True})
+                  {"form": form, "owner": statement.ca_owner, "statement": statement, "editing": True,
+                   "base": base, "stale_conflict": conflict}, status=409 if conflict else 200)
 
 
 def _criterion_line(c) -> str:
@@ -327,15 +335,22 @@ def auditor_edit(request, pk: int):
     auditor = get_object_or_404(Auditor, pk=pk)
     initial = {f: getattr(auditor, f) for f in AuditorForm.base_fields}
     form = AuditorForm(request.POST or None, initial=initial)
+    base = request.POST.get(stale.BASE_PARAM, "") if request.method == "POST" else stale.encode_base(
+        selectors.auditor_snapshot(auditor))
+    conflict = False
     if request.method == "POST" and form.is_valid():
         try:
-            actions.auditor_update(actor=request.user, auditor=auditor, **form.cleaned_data)
+            actions.auditor_update(actor=request.user, auditor=auditor, base=stale.base_from(request.POST),
+                                   **form.cleaned_data)
+        except stale.EditConflict as exc:
+            base, conflict = stale.place_conflict(form, exc), True
         except DomainError as exc:
             _show_error(form, exc)
         else:
             messages.success(request, "Auditor updated.")
             return redirect(auditor)
-    return render(request, "audits/auditor_form.html", {"form": form, "auditor": auditor})
+    return render(request, "audits/auditor_form.html", {"form": form, "auditor": auditor, "base": base,
+                                                        "stale_conflict": conflict}, status=409 if conflict else 200)
 
 
 def qualification_new(request, pk: int):

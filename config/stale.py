@@ -18,6 +18,7 @@ A change A -> B -> A reads as "unchanged", which is what a merge wants: nothing 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.forms.utils import pretty_name
 
 from config.errors import DomainError, PreconditionFailed, TransitionError
 
@@ -56,9 +58,15 @@ def canonical(value: Any) -> Any:
 
 
 def version_of(snapshot: Mapping[str, Any]) -> str:
-    """The version of an object: a digest of its editable fields' canonical values."""
+    """The version of an object: a digest of its editable fields' canonical values.
+
+    Keyed with the secret key: the ETag goes to everyone who may read the object, and a plain digest
+    would let a reader confirm a guess of a field only staff see (an auditor's contact address)."""
+    from django.conf import settings
+
     text = json.dumps(canonical(snapshot), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    key = hashlib.sha256(b"rootwatch.stale:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def etag(version: str) -> str:
@@ -224,7 +232,9 @@ def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        # A list of rows (criteria, qualifications) reads one row per item, its parts space-separated.
+        return "; ".join(" ".join(_plain(p) for p in v if p not in ("", None, [])) if isinstance(v, list) else str(v)
+                         for v in value)
     return str(value)
 
 
@@ -246,7 +256,7 @@ def _label_value(field: forms.Field | None, value: Any) -> str:
 
 
 def conflict_message(field: forms.Field | None, name: str, conflict: Conflict) -> str:
-    label = (field.label if field is not None and field.label else name.replace("_", " ")).rstrip(":")
+    label = (field.label if field is not None and field.label else pretty_name(name)).rstrip(":")
     return (f"{conflict.by or 'Someone'} changed {label} from {_label_value(field, conflict.base)} to "
             f"{_label_value(field, conflict.current)} since you opened this form; you entered "
             f"{_label_value(field, conflict.yours)}. Nothing was saved: save again to put yours over theirs.")

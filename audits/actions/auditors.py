@@ -9,11 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions as perm
+from audits import selectors
 from audits.actions._common import _invalid, _label, _user_or_none
 from audits.domain import checks
 from audits.models import AuditHistory, Auditor, AuditorQualification
+from config import stale
 from config.errors import DomainError, NotPermitted, TransitionError
 from history import actions as history
+from history import selectors as history_sel
 
 # Decision where the issue is silent (see the issue note):
 # - qualifications are re-verified yearly: next_due = verified_on + 1 year.
@@ -58,12 +61,18 @@ def auditor_create(*, actor: Any, name: str, location: str = "", website: str = 
 
 
 @transaction.atomic
-def auditor_update(*, actor: Any, auditor: Auditor, **values: str) -> Auditor:
+def auditor_update(*, actor: Any, auditor: Auditor, base_version: Any = None, base: Any = None,
+                   **values: str) -> Auditor:
+    """Change an auditor's fields. With `base` (the edit page) or `base_version`, fields left as they were
+    are not written and fields someone else changed meanwhile are a conflict (config.stale)."""
     _require_auditor_manager(actor)
     unknown = set(values) - set(_AUDITOR_FIELDS)
     if unknown:
         raise DomainError(f"Unknown auditor fields: {', '.join(sorted(unknown))}.")
     auditor = Auditor.objects.select_for_update().get(pk=auditor.pk)
+    if base_version is not None or base is not None:
+        values = stale.merge(current=selectors.auditor_snapshot(auditor), proposed=values, base_version=base_version, base=base,
+                             changed_by=lambda field: history_sel.last_changed_by(auditor, field))
     if "name" in values:
         values["name"] = values["name"].strip()
         if not values["name"]:

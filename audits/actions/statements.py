@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions as perm
+from audits import selectors
 from audits.actions._common import _invalid, _user_or_none
 from audits.actions.auditors import _auditor_named
 from audits.actions.findings import _file_incident_if_qualified
@@ -33,8 +34,10 @@ from audits.models import (
     StatementCriterion,
     StatementFinding,
 )
+from config import stale
 from config.errors import NotPermitted
 from history import actions as history
+from history import selectors as history_sel
 
 
 def _set_criteria(statement: AuditStatement, criteria: Sequence[CriterionInput]) -> None:
@@ -149,14 +152,40 @@ def statement_update(
     *, actor: Any, statement: AuditStatement, auditor: Auditor | None, kind: str,
     period_start: date | None, period_end: date | None, statement_date: date | None, url: str = "", file=None,
     criteria: Sequence[CriterionInput], fingerprints: Sequence[str] = (), findings: Sequence[FindingInput] = (),
-    today: date | None = None,
+    today: date | None = None, base_version: Any = None, base: Any = None,
 ) -> AuditStatement:
+    """Change a statement. `base` (the edit page: the statement as the form showed it) or `base_version`:
+    what the editor left as it was is not written; what someone else changed meanwhile is a conflict."""
     today = today or timezone.localdate()
     statement = AuditStatement.objects.select_for_update().get(pk=statement.pk)
     if not perm.can_change_statement(actor, statement):
         raise NotPermitted("You may not change this statement.")
     if auditor is None:
         raise _invalid("auditor", "Name the auditor who issued the statement.")
+    if base_version is not None or base is not None:
+        criteria, fingerprints = _validate_criteria(criteria), _validate_fingerprints(fingerprints)
+        findings = _validate_findings(findings)
+        kept = stale.merge(
+            current=selectors.statement_snapshot(statement), base_version=base_version, base=base,
+            proposed={"auditor": auditor, "kind": kind, "period_start": period_start,
+                      "period_end": period_end if kind == AuditStatement.Kind.PERIOD else None,
+                      "statement_date": statement_date, "url": url, "criteria": selectors.criteria_key(criteria),
+                      "fingerprints": sorted(fingerprints), "findings": selectors.findings_key(findings)},
+            changed_by=lambda field: history_sel.last_changed_by(statement, field))
+        # What the editor left as it was stays as it is now (someone else may have changed it).
+        auditor = auditor if "auditor" in kept else statement.auditor
+        kind = kind if "kind" in kept else statement.kind
+        period_start = period_start if "period_start" in kept else statement.period_start
+        period_end = period_end if "period_end" in kept else statement.period_end
+        statement_date = statement_date if "statement_date" in kept else statement.statement_date
+        url = url if "url" in kept else statement.url
+        if "criteria" not in kept:
+            criteria = [CriterionInput(c.key, c.version, tuple(p for p in c.policies.split(",") if p))
+                        for c in statement.criteria.all()]
+        if "fingerprints" not in kept:
+            fingerprints = list(statement.fingerprints.values_list("sha256", flat=True))
+        if "findings" not in kept:
+            findings = [FindingInput(f.severity, f.text) for f in statement.findings.all()]
     period_start, period_end = _validate_dates(
         kind=kind, period_start=period_start, period_end=period_end, statement_date=statement_date, today=today
     )
