@@ -11,6 +11,8 @@ Roles (DOMAIN.md, People):
 - ca_rep: represents one or more CA owners: files and updates reports for them, answers,
   comments, submits audit statements, sees their own CA's security-sensitive incidents.
 - reviewer: any other signed-in person: creates incidents, comments on public ones.
+- whoever the role, a security-sensitive incident is also seen by its reporter, its assignee
+  and the people on its CC list (Bugzilla's rule); staff decisions are staff-only until published.
 - anonymous: reads public incidents, CAs, audits and distrust actions.
 """
 

@@ -396,3 +396,17 @@ def test_the_assessment_and_its_history_stay_staff_only_everywhere(secret, staff
         assert "MARKER-assessment-note" not in shown and "assessment." not in shown, user
         assert not [f for f in _rest_history_fields(client, secret) if f.startswith("assessment")]
     assert [f for f in _rest_history_fields(client_for(staff), secret) if f.startswith("assessment")]
+
+
+def test_a_reviewer_who_files_a_security_sensitive_incident_lands_on_it_and_keeps_it(owner_a, reviewer, rep_b,
+                                                                                      client_for):
+    client = client_for(reviewer)
+    response = client.post("/incidents/new/", {"ca_owner": owner_a.pk, "title": "Exposed key", "source": "third_party",
+                                               "description": "Found a key.", "security_sensitive": "on"})
+    assert response.status_code == 302
+    incident = Incident.objects.get(title="Acme Trust: Exposed key")
+    assert incident.security_sensitive and incident.reporter == reviewer
+    assert client.get(response["Location"]).status_code == 200
+    act.comment_create(actor=reviewer, incident=incident, body="More detail for the CA.")
+    assert client.get(f"/api/v1/incidents/{incident.number}/comments/").json()["count"] == 2
+    assert client_for(rep_b).get(response["Location"]).status_code == 404
