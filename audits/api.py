@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from accounts import permissions as perm
 from audits import actions, selectors
 from audits.domain.criteria import FAMILIES
-from audits.models import Auditor, AuditStatement
+from audits.models import AuditStatement
 from audits.serializers import (
     AuditorInputSerializer,
     AuditorSerializer,
@@ -74,7 +74,7 @@ class StatementListCreate(generics.GenericAPIView):
             raise DomainError(f"No CA owner with id {d['ca_owner']}.", errors={"ca_owner": ["Unknown CA owner."]})
         auditor = None
         if d["auditor"] is not None:
-            auditor = Auditor.objects.filter(pk=d["auditor"]).first()
+            auditor = selectors.visible_auditors(request.user).filter(pk=d["auditor"]).first()
             if auditor is None:
                 raise DomainError(f"No auditor with id {d['auditor']}.", errors={"auditor": ["Unknown auditor."]})
         statement = actions.statement_submit(
@@ -110,7 +110,7 @@ class AuditorListCreate(generics.GenericAPIView):
 
     @extend_schema(summary="Auditors and their verified qualifications", responses=AuditorSerializer(many=True))
     def get(self, request):
-        qs = Auditor.objects.prefetch_related("qualifications").order_by("name")
+        qs = selectors.visible_auditors(request.user).prefetch_related("qualifications").order_by("name")
         page = self.paginate_queryset(qs)
         ctx = {"show_contacts": perm.can_view_auditor_contacts(request.user)}
         return self.get_paginated_response(AuditorSerializer(page, many=True, context=ctx).data)
@@ -126,7 +126,7 @@ class AuditorListCreate(generics.GenericAPIView):
 class AuditorDetail(APIView):
     @extend_schema(summary="One auditor", responses=AuditorSerializer)
     def get(self, request, pk: int):
-        auditor = get_object_or_404(Auditor.objects.prefetch_related("qualifications"), pk=pk)
+        auditor = get_object_or_404(selectors.visible_auditors(request.user).prefetch_related("qualifications"), pk=pk)
         ctx = {"show_contacts": perm.can_view_auditor_contacts(request.user)}
         return Response(AuditorSerializer(auditor, context=ctx).data)
 

@@ -60,8 +60,10 @@ class StatementForm(DomainCheckedForm):
         help_text="One per line: <code>minor: …</code>, <code>major: …</code> or <code>critical: …</code>.",
     )
 
-    def __init__(self, *args, can_set_source: bool, editing: bool = False, **kwargs):
+    def __init__(self, *args, can_set_source: bool, auditors=None, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if auditors is not None:  # the ones the person filling it may see (accounts.permissions.can_view_auditor)
+            self.fields["auditor"].queryset = auditors.order_by("name")
         if not can_set_source or editing:
             del self.fields["source"]
         if editing:

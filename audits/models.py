@@ -39,6 +39,10 @@ class Auditor(models.Model):
     website = models.URLField(blank=True)
     approval = models.CharField(max_length=20, choices=Approval.choices, default=Approval.PENDING)
     # Who confirms statements a CA says this auditor issued; staff-only (accounts.permissions).
+    # Created from a name a CA representative typed into a statement: private to the statements naming
+    # it (accounts.permissions.can_view_auditor) until staff approve it, so a typed name never becomes
+    # a public auditor record nor a choice in another CA's form.
+    named_by_ca = models.BooleanField(default=False)
     contact_name = models.CharField(max_length=255, blank=True)
     contact_email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -280,6 +284,7 @@ class AuditHistory(models.TextChoices):
     VERIFICATION_CONFIRMED = "verification_confirmed", "Auditor confirmed the statement"
     VERIFICATION_DENIED = "verification_denied", "Auditor denied the statement"
     VERIFICATION_LINK_INVALIDATED = "verification_link_invalidated", "Verification link invalidated by a change"
+    VERIFICATION_ANSWERED_FROM = "verification_answered_from", "Verification contact the answered link was sent to"
     INCIDENT_FILED = "incident_filed", "Compliance incident filed for qualifications"
     AUDITOR_CREATED = "auditor_created", "Auditor created"
     AUDITOR_CHANGED = "auditor_changed", "Auditor changed"

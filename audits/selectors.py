@@ -8,6 +8,7 @@ hints at a pending statement it would refuse to show.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -78,7 +79,18 @@ def statement_detail(*, user: Any, pk: int) -> AuditStatement | None:
     )
     if statement is None or not perm.can_view_statement(user, statement):
         return None
+    hide_unseen_incidents(user, [statement])
     return statement
+
+
+def hide_unseen_incidents(user: Any, statements: Iterable[AuditStatement]) -> None:
+    """A finding names the incident it filed only to those who may open that incident: staff may
+    make it security-sensitive (and retitle it) after the statement, which stays public, filed it.
+    For everyone else the prefetched finding reads as if it named none (never saved: a read)."""
+    for statement in statements:
+        for finding in statement.findings.all():
+            if finding.incident_id and not perm.can_view_incident(user, finding.incident):
+                finding.incident = None
 
 
 def shown_to_auditor(statement: AuditStatement) -> tuple[binding.ShownStatement, bytes | None]:
@@ -125,21 +137,30 @@ def pending_verification_count(user: Any) -> int:
 # --- auditors ---------------------------------------------------------------------------------
 
 
-def auditor_list() -> QuerySet[Auditor]:
-    return Auditor.objects.annotate(
+def visible_auditors(user: Any) -> QuerySet[Auditor]:
+    """The auditors `user` may see (accounts.permissions.can_view_auditor), each once."""
+    return Auditor.objects.filter(pk__in=Auditor.objects.filter(perm.auditor_visibility_q(user)).values("pk"))
+
+
+def auditor_list(*, user: Any) -> QuerySet[Auditor]:
+    return visible_auditors(user).annotate(
         statement_count=Count("statements", filter=Q(statements__is_public=True), distinct=True),
         next_due=Max("qualifications__next_due"),
     ).order_by("name")
 
 
-def auditor_detail(*, pk: int) -> Auditor | None:
-    return (
+def auditor_detail(*, pk: int, user: Any) -> Auditor | None:
+    """The auditor with its qualifications, or None when it is not there or not visible to `user`."""
+    auditor = (
         Auditor.objects.filter(pk=pk)
         .prefetch_related(
             Prefetch("qualifications", queryset=AuditorQualification.objects.order_by("-verified_on", "-pk")),
         )
         .first()
     )
+    if auditor is None or not perm.can_view_auditor(user, auditor):
+        return None
+    return auditor
 
 
 def qualifications_due(*, by: date) -> QuerySet[AuditorQualification]:
@@ -331,7 +352,7 @@ def _status(s: AuditStatement) -> str:
 
 
 def visible_statements_for_checks(*, user: Any, ca_owner_id: int) -> list[AuditStatement]:
-    return list(
+    statements = list(
         AuditStatement.objects.filter(perm.statement_visibility_q(user), ca_owner_id=ca_owner_id)
         .select_related("auditor")
         .prefetch_related(
@@ -341,6 +362,8 @@ def visible_statements_for_checks(*, user: Any, ca_owner_id: int) -> list[AuditS
         )
         .order_by("period_start", "period_end", "pk")
     )
+    hide_unseen_incidents(user, statements)
+    return statements
 
 
 def compute_findings(statements: list[AuditStatement], certs: list[checks.CertInScope], *,

@@ -100,7 +100,7 @@ def statement_new(request, pk: int):
     owner = get_object_or_404(CAOwner, pk=pk)
     if not perm.can_submit_statement(request.user, owner.pk):
         raise PermissionDenied("You may not submit audit statements for this CA.")
-    form = StatementForm(request.POST or None, request.FILES or None,
+    form = StatementForm(request.POST or None, request.FILES or None, auditors=selectors.visible_auditors(request.user),
                          can_set_source=perm.can_record_statement_from_auditor(request.user))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -130,7 +130,8 @@ def statement_detail(request, pk: int):
         "can_view_contacts": perm.can_view_auditor_contacts(request.user),
         "verify_form": StaffVerificationForm() if perm.can_manage_auditors(request.user) else None,
         "invalidated_link": selectors.invalidated_link(statement),
-        "events": list(history.for_subject(statement)),
+        "events": list(history.for_subject(
+            statement, include_staff_only=perm.can_view_staff_only_history(request.user))),
         "fingerprints": list(statement.fingerprints.all()),
         "findings": list(statement.findings.all()),
     })
@@ -151,6 +152,7 @@ def statement_edit(request, pk: int):
         "findings": "\n".join(f"{f.severity}: {f.text}" for f in statement.findings.all()),
     }
     form = StatementForm(request.POST or None, request.FILES or None, initial=initial,
+                         auditors=selectors.visible_auditors(request.user),
                          can_set_source=perm.can_record_statement_from_auditor(request.user), editing=True)
     # The version the form is opened on; a refused save keeps the one it was posted with.
     base = request.POST.get(stale.BASE_PARAM, "") if request.method == "POST" else stale.encode_base(
@@ -284,14 +286,14 @@ def verify_file(request, token: str):
 
 def auditor_list(request):
     return render(request, "audits/auditor_list.html", {
-        "auditors": selectors.auditor_list(),
+        "auditors": selectors.auditor_list(user=request.user),
         "can_manage": perm.can_manage_auditors(request.user),
         "can_view_contacts": perm.can_view_auditor_contacts(request.user),
     })
 
 
 def auditor_detail(request, pk: int):
-    auditor = selectors.auditor_detail(pk=pk)
+    auditor = selectors.auditor_detail(pk=pk, user=request.user)
     if auditor is None:
         raise Http404("No such auditor.")
     manage = perm.can_manage_auditors(request.user)

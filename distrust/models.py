@@ -33,7 +33,10 @@ class DistrustActionQuerySet(models.QuerySet):
         return self.annotate(target_count=models.Count("targets", distinct=True)).order_by(
             "-created_at", "-pk"
         ).prefetch_related(
-            "steps", models.Prefetch("incidents", queryset=_incident_model().objects.only("pk", "number", "title"))
+            "steps", models.Prefetch("incidents", queryset=_incident_model().objects.only(
+                # and what accounts.permissions.can_view_incident reads: an action names only the incidents
+                # its reader may open
+                "pk", "number", "title", "security_sensitive", "ca_owner", "reporter", "assignee"))
         )
 
     def open(self) -> DistrustActionQuerySet:

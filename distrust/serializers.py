@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import permissions as perm
 from distrust import workflow
 from distrust.models import (
     Artifact,
@@ -23,6 +24,14 @@ MAX_NUMBER = 2**31 - 1  # Incident.number is a PositiveIntegerField
 
 
 # --- output ---------------------------------------------------------------------------------
+
+
+def _reader(context: dict):
+    """Who reads the serialized data (AnonymousUser without a request: nothing confidential)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    request = context.get("request")
+    return request.user if request is not None else AnonymousUser()
 
 
 class StepStateSerializer(serializers.ModelSerializer):
@@ -49,7 +58,9 @@ class ActionListSerializer(serializers.ModelSerializer):
                   "target_count", "incidents", "url", "created_at", "updated_at"]
 
     def get_incidents(self, obj) -> list[int]:
-        return [i.number for i in obj.incidents.all()]
+        # Only the incidents the reader may open: one may be security-sensitive.
+        user = _reader(self.context)
+        return [i.number for i in obj.incidents.all() if perm.can_view_incident(user, i)]
 
     def get_url(self, obj) -> str:
         return obj.get_absolute_url()
@@ -147,7 +158,8 @@ class ActionDetailSerializer(ActionListSerializer):
 
     @extend_schema_field(EventSerializer(many=True))
     def get_events(self, obj) -> list[dict]:
-        return EventSerializer(history.for_subject(obj), many=True).data
+        include = perm.can_view_staff_only_history(_reader(self.context))
+        return EventSerializer(history.for_subject(obj, include_staff_only=include), many=True).data
 
     def get_target_count(self, obj) -> int:
         return obj.targets.count()

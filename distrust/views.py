@@ -119,10 +119,12 @@ def _detail_context(request: HttpRequest, action: DistrustAction) -> dict[str, A
         "action": action, "checklist": checklist, "can_manage": manage,
         "targets": [(t, already.get((bytes(t.issuer_der), bytes(t.serial_der))))
                     for t in action.targets.select_related("certificate")],
-        "incidents": list(action.incidents.all()),
+        # An action names only the incidents its viewer may open (one may be security-sensitive).
+        "incidents": [i for i in action.incidents.all() if permissions.can_view_incident(request.user, i)],
         "artifacts": list(action.artifacts.all()),
         "test_runs": list(action.test_runs.all()[:5]),
-        "events": list(history.for_subject(action)),
+        "events": list(history.for_subject(
+            action, include_staff_only=permissions.can_view_staff_only_history(request.user))),
         "closure": list(action.closure_items.select_related("certificate", "decided_by")),
     }
 

@@ -226,6 +226,10 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
             incident = seen_incidents.get(f.incident_id) or _IncidentSeen(
                 ca_owner_id=f.incident_owner_id or owner_id, security_sensitive=True)
             audience = {u for u in audience if u in users and perm.can_view_incident(users[u], incident)}
+        if f.seen_as is not None:
+            rule, subject = f.seen_as
+            allowed = getattr(perm, rule)
+            audience = {u for u in audience if u in users and allowed(users[u], subject)}
         for user_id in sorted(audience):
             user = users.get(user_id)
             if user is None or not user.email:

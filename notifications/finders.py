@@ -46,10 +46,22 @@ class Finding:
     staff: bool = False  # every active staff member
     emails: tuple[str, ...] = ()  # addresses that are not users (an auditor's verification contact)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # The visibility rule of what the finding tells about: (name of an accounts.permissions rule,
+    # the object it is asked about). Every recipient must pass it, whoever else (watchers, named
+    # people) the audience started from. Incidents use security_sensitive above.
+    seen_as: tuple[str, object] | None = field(default=None, compare=False, hash=False)
 
     @property
     def due_date(self) -> date:
         return self.due_at.astimezone(UTC).date()
+
+
+@dataclass(frozen=True)
+class StatementSeen:
+    """What accounts.permissions.can_view_statement reads of a statement, as a finding carries it."""
+
+    ca_owner_id: int
+    is_public: bool
 
 
 def _eod(day: date) -> datetime:
@@ -198,13 +210,15 @@ def statements_due(*, now: datetime) -> list[Finding]:
     rows = (
         AuditStatement.objects.exclude(verification=AuditStatement.Verification.DENIED)
         .filter(period_end__isnull=False, ca_owner__status=CAOwner.Status.INCLUDED)
-        .values_list("pk", "ca_owner_id", "ca_owner__name", "period_end", "criteria__family")
+        .values_list("pk", "ca_owner_id", "ca_owner__name", "period_end", "criteria__family", "is_public")
         .order_by()
     )
     latest: dict[tuple[int, str], tuple[date, int]] = {}
     names: dict[int, str] = {}
-    for pk, owner_id, owner_name, period_end, family in rows:
+    public: dict[int, bool] = {}
+    for pk, owner_id, owner_name, period_end, family, is_public in rows:
         names[owner_id] = owner_name
+        public[pk] = is_public
         key = (owner_id, family or "")
         if key not in latest or (period_end, pk) > latest[key]:
             latest[key] = (period_end, pk)
@@ -232,6 +246,9 @@ def statements_due(*, now: datetime) -> list[Finding]:
             ca_owner_id=owner_id,
             watchers=True,
             staff=overdue,
+            # The reminder dates a statement: one still pending its auditor is the CA's and staff's
+            # to know of, not every watcher's (another CA's representative may watch any CA).
+            seen_as=("can_view_statement", StatementSeen(ca_owner_id=owner_id, is_public=public[pk])),
         ))
     return found
 
@@ -275,6 +292,7 @@ def statements_unverified(*, now: datetime) -> list[Finding]:
                 url=st.get_absolute_url(),
                 emails=(st.auditor.contact_email,),
                 extra={"requests_sent": sent},
+                seen_as=("can_view_statement", st),
             ))
         else:
             found.append(Finding(
@@ -288,6 +306,7 @@ def statements_unverified(*, now: datetime) -> list[Finding]:
                                  " (the auditor has no verification contact)") + ". Contact the auditor directly.",
                 url=st.get_absolute_url(),
                 staff=True,
+                seen_as=("can_view_statement", st),
             ))
     return found
 
@@ -351,6 +370,7 @@ def distrust_stalled(*, now: datetime) -> list[Finding]:
             body=f"The action waits at step {action.get_state_display()}.",
             url=action.get_absolute_url(),
             staff=True,
+            seen_as=("can_view_distrust", action),
         ))
     return found
 

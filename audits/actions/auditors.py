@@ -30,8 +30,10 @@ def _auditor_named(name: str, *, actor: Any) -> Auditor:
     name = name.strip()[:255]
     auditor = Auditor.objects.filter(name__iexact=name).first()
     if auditor is None:
-        auditor = Auditor.objects.create(name=name)
-        history.record(actor=actor, subject=auditor, action=AuditHistory.AUDITOR_CREATED,
+        named_by_ca = not perm.can_manage_auditors(actor)
+        auditor = Auditor.objects.create(name=name, named_by_ca=named_by_ca)
+        # Private like the name (the statement's readers and staff) until staff approve the auditor.
+        history.record(actor=actor, subject=auditor, action=AuditHistory.AUDITOR_CREATED, staff_only=named_by_ca,
             summary="Named by a statement's submitter; pending until staff verify its qualifications")
     return auditor
 
@@ -42,6 +44,17 @@ def _require_auditor_manager(actor: Any) -> None:
 
 
 _AUDITOR_FIELDS = ("name", "location", "website", "contact_name", "contact_email")
+# Verification contacts are staff-only (accounts.permissions.can_view_auditor_contacts): their
+# history goes into staff-only rows, the other fields into public ones.
+_CONTACT_FIELDS = ("contact_name", "contact_email")
+
+
+def _record_fields(*, actor: Any, auditor: Auditor, action: str, old: dict | None, new: dict) -> None:
+    for staff_only in (False, True):
+        keys = [f for f in new if (f in _CONTACT_FIELDS) == staff_only]
+        if keys:
+            history.record(actor=actor, subject=auditor, action=action, staff_only=staff_only,
+                           old={f: old[f] for f in keys} if old is not None else "", new={f: new[f] for f in keys})
 
 
 @transaction.atomic
@@ -55,8 +68,8 @@ def auditor_create(*, actor: Any, name: str, location: str = "", website: str = 
         raise _invalid("name", f"An auditor named {name!r} exists already.")
     auditor = Auditor.objects.create(name=name, location=location, website=website, contact_name=contact_name,
                                      contact_email=contact_email)
-    history.record(actor=actor, subject=auditor, action=AuditHistory.AUDITOR_CREATED,
-        new={f: getattr(auditor, f) for f in _AUDITOR_FIELDS})
+    _record_fields(actor=actor, auditor=auditor, action=AuditHistory.AUDITOR_CREATED, old=None,
+                   new={f: getattr(auditor, f) for f in _AUDITOR_FIELDS if f not in _CONTACT_FIELDS or getattr(auditor, f)})
     return auditor
 
 
@@ -84,8 +97,8 @@ def auditor_update(*, actor: Any, auditor: Auditor, base_version: Any = None, ba
         setattr(auditor, f, v)
     auditor.save()
     if old:
-        history.record(actor=actor, subject=auditor, action=AuditHistory.AUDITOR_CHANGED, old=old,
-            new={f: values[f] for f in old})
+        _record_fields(actor=actor, auditor=auditor, action=AuditHistory.AUDITOR_CHANGED, old=old,
+                       new={f: values[f] for f in old})
     return auditor
 
 
@@ -108,7 +121,9 @@ def auditor_set_approval(*, actor: Any, auditor: Auditor, approval: str, reason:
         )
     old = auditor.approval
     auditor.approval = approval
-    auditor.save(update_fields=["approval", "updated_at"])
+    if approval == Auditor.Approval.APPROVED:
+        auditor.named_by_ca = False  # staff vouched for it: a public auditor record from now on
+    auditor.save(update_fields=["approval", "named_by_ca", "updated_at"])
     history.record(actor=actor, subject=auditor, action=AuditHistory.APPROVAL_CHANGED, summary=reason.strip(),
         old={"approval": old}, new={"approval": approval})
     return auditor

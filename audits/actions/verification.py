@@ -167,8 +167,13 @@ def statement_answer_verification(*, token: str, confirmed: bool, name: str, not
         used_at=now, answer="confirmed" if confirmed else "denied", answered_by_name=name[:255], note=note
     ):
         raise VerificationLinkError("This verification link was already used.")
-    label = f"{name} (auditor, via the link sent to {request.sent_to})"
-    _conclude(statement, confirmed=confirmed, actor=None, actor_label=label, note=note, now=now)
+    # The address the link went to is a verification contact (accounts.permissions.can_view_auditor_contacts):
+    # the public row names the person, a staff-only row keeps where the link was sent.
+    _conclude(statement, confirmed=confirmed, actor=None, actor_label=f"{name} (auditor, via the verification link)",
+              note=note, now=now)
+    history.record(actor=None, actor_name=name, subject=statement, action=AuditHistory.VERIFICATION_ANSWERED_FROM,
+                   summary=f"The link answered was sent to {request.sent_to}.", new={"sent_to": request.sent_to},
+                   staff_only=True)
     return statement
 
 
