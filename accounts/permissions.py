@@ -298,6 +298,27 @@ def can_manage_auditors(user: Any) -> bool:
     return is_staff(user)
 
 
+def can_view_auditor(user: Any, auditor: Any) -> bool:
+    """Auditors are public, except one created from a name a CA representative typed into a statement
+    (`named_by_ca`): until staff approve it, only staff and the representatives of a CA whose
+    statement names it see it (the statement's own readers)."""
+    if not getattr(auditor, "named_by_ca", False) or is_staff(user):
+        return True
+    owners = represented_owner_ids(user)
+    return bool(owners) and auditor.statements.filter(ca_owner_id__in=owners).exists()
+
+
+def auditor_visibility_q(user: Any) -> Q:
+    """`can_view_auditor` as a filter on auditors (it joins statements: callers take distinct pks)."""
+    if is_staff(user):
+        return Q()
+    q = Q(named_by_ca=False)
+    owners = represented_owner_ids(user)
+    if owners:
+        q |= Q(statements__ca_owner_id__in=owners)
+    return q
+
+
 def can_view_auditor_contacts(user: Any) -> bool:
     """Verification contacts are staff-only: a CA must not be able to route its own confirmation."""
     return is_staff(user)
@@ -349,6 +370,12 @@ def api_key_allows_method(key: Any, method: str) -> bool:
     if key is None or not getattr(key, "read_only", False):
         return True
     return method.upper() in SAFE_HTTP_METHODS
+
+
+def can_view_staff_only_history(user: Any) -> bool:
+    """History rows recorded staff_only (assessments, verification contacts, private decisions):
+    every page and API showing an object's history passes this to history.selectors.for_subject."""
+    return is_staff(user)
 
 
 def can_view_operations(user: Any) -> bool:
