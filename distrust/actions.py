@@ -135,7 +135,7 @@ def action_create(
     *, actor: Any, title: str, kind: str = DistrustAction.Kind.FULL, purpose_server: bool = True,
     purpose_email: bool = False, distrust_after: datetime | None = None, bug: str = "", is_embargoed: bool = False,
     incident_numbers: list[int] = (), reported_by: str = "", reported_on: date | None = None, decision: str = "",
-    is_security_incident: bool = False,
+    is_security_incident: bool = False, public_title: str = "",
 ) -> DistrustAction:
     _require_manage(actor)
     if not title.strip():
@@ -147,7 +147,10 @@ def action_create(
         title=title.strip(), kind=kind, purpose_server=purpose_server, purpose_email=purpose_email,
         distrust_after=distrust_after, bug=bug, is_embargoed=is_embargoed, reported_by=reported_by,
         reported_on=reported_on, decision=decision, is_security_incident=is_security_incident, created_by=actor,
-        state=workflow.STEP_KEYS[0],
+        state=workflow.STEP_KEYS[0], public_title=public_title.strip(),
+        # Decided here from the incidents themselves, not from the form: whatever the form sent, text typed
+        # beside a security-sensitive incident is treated as copied from it.
+        confidential_fields=workflow.confidential_copies(incidents),
     )
     action.incidents.set(incidents)
     DistrustStep.objects.bulk_create([
@@ -195,15 +198,25 @@ def step_save(*, actor: Any, action: DistrustAction, step: str, data: dict[str, 
             if old != sorted(i.number for i in incidents):
                 action.incidents.set(incidents)
                 changed[name] = [i.number for i in incidents]
+                marked = [f for f in workflow.confidential_copies(incidents) if f not in action.confidential_fields]
+                if marked:
+                    action.confidential_fields = [*action.confidential_fields, *marked]
+                    changed["confidential_fields"] = action.confidential_fields
             continue
         value = _check_value(name, value)
         if getattr(action, name) != value:
             setattr(action, name, value)
             changed[name] = value if isinstance(value, (str, bool, int, type(None))) else str(value)
+    for confirmation, vouched in row.confirms:
+        if confirmation not in data and any(f in changed for f in vouched) and getattr(action, confirmation):
+            setattr(action, confirmation, False)
+            changed[confirmation] = False
     changed.update(row.on_save(action, actor))
     action.save()
     if changed:
-        history.record(actor=actor, subject=action, action="saved", field=step, detail=changed)
+        # A row quoting text copied from a confidential source stays with staff, like the field itself.
+        history.record(actor=actor, subject=action, action="saved", field=step, detail=changed,
+                       staff_only=any(f in action.confidential_fields for f in changed))
     if complete:
         _complete(actor=actor, action=action, step=step)
     return action

@@ -124,9 +124,24 @@ def onecrl_records(action: DistrustAction, *, who: str, created: datetime) -> li
     for e in needed:
         records.append(onecrl.record_for(
             issuer_der=e.issuer_der, serial_content=e.serial_content, bug=action.bug, who=who,
-            why=action.title, name=e.label, created=created,
+            why=action.published_title, name=e.label, created=created,
         ))
     return records
+
+
+def restate_onecrl_reason(action: DistrustAction) -> None:
+    """Give the stored OneCRL artifact's records the action's published title as their reason (the internal
+    title may hold confidential text); the records are otherwise unchanged, so the artifact stays current."""
+    art = action.artifacts.filter(kind=Artifact.Kind.ONECRL).first()
+    if art is None:
+        return
+    data = json.loads(art.content)
+    for record in data.get("data", []):
+        record.setdefault("details", {})["why"] = action.published_title
+    content = onecrl.serialize_collection(data.get("data", []))
+    if content != art.content:
+        art.content = content
+        art.save(update_fields=["content"])
 
 
 def onecrl_json(action: DistrustAction, *, who: str, created: datetime) -> str:
@@ -337,7 +352,8 @@ def run_trust_test(action: DistrustAction, tests: list[TestCertificate],
 
 def announcement_draft(action: DistrustAction) -> str:
     es = entries(action)
-    incidents = ", ".join(f"Bug {i.number}" for i in action.incidents.all())
+    # The announcement is public: the draft names only incidents anyone may open (staff add others by choice).
+    incidents = ", ".join(f"Bug {i.number}" for i in action.incidents.all() if not i.security_sensitive)
     what = {
         Kind.FULL: "will no longer trust",
         Kind.DISTRUST_AFTER: f"will no longer trust certificates issued after {action.distrust_after:%Y-%m-%d %H:%M} UTC by"
@@ -345,7 +361,7 @@ def announcement_draft(action: DistrustAction) -> str:
         Kind.ONECRL: "has added to OneCRL (revoked)",
     }[action.kind]
     purposes = " and ".join({"server": "websites (TLS)", "email": "e-mail (S/MIME)"}[p] for p in action.purposes)
-    lines = [f"Subject: Announcement: {action.title}", "", "All,", "",
+    lines = [f"Subject: Announcement: {action.published_title}", "", "All,", "",
              f"Mozilla {what} the following certificate(s) for {purposes or 'all purposes'}:", ""]
     lines += [f"  - {e.label}" + (f" (SHA-256 {e.certificate.sha256})" if e.certificate is not None else "")
               for e in es]

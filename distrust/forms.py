@@ -32,7 +32,11 @@ class IncidentNumbersField(forms.CharField):
 
 
 class ActionCreateForm(forms.Form):
-    title = forms.CharField(max_length=300)
+    title = forms.CharField(max_length=300, help_text="Staff only while it may hold confidential text.")
+    public_title = forms.CharField(
+        max_length=300, required=False,
+        help_text="What everyone reads once the action is public, and the OneCRL records' reason. Empty: the "
+                  "title, unless it came from a security-sensitive incident.")
     incident_numbers = IncidentNumbersField(label="Incidents", required=False,
                                             help_text="Bug numbers of the incidents this action comes from.")
     kind = forms.ChoiceField(choices=DistrustAction.Kind.choices, initial=DistrustAction.Kind.FULL)

@@ -115,6 +115,17 @@ class DistrustAction(models.Model):
     release_kind = models.CharField(max_length=20, choices=ReleaseKind.choices, blank=True)
     release_date = models.DateField(null=True, blank=True)
     onecrl_published_on = models.DateField("OneCRL publication date", null=True, blank=True)
+    # What anyone who may see the action reads as its title, and the "why" of its OneCRL records: the
+    # title itself may be copied from a confidential source (a security-sensitive incident), so the
+    # published wording is chosen apart from it and confirmed by staff before Release completes.
+    public_title = models.CharField(
+        "public title", max_length=300, blank=True,
+        help_text="Published on the distrust pages, in the API and as the OneCRL records' reason once released.")
+    public_wording_confirmed = models.BooleanField(
+        "the public title reveals nothing confidential and may be published", default=False)
+    # Names of the fields whose text came from a confidential source (e.g. ["title", "reported_by"]):
+    # only staff read them until staff chose what is published instead.
+    confidential_fields = models.JSONField(default=list, blank=True)
     # 7. Communicate
     announcement = models.TextField(blank=True)
     is_security_incident = models.BooleanField(default=False)
@@ -138,10 +149,20 @@ class DistrustAction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.published_title
 
     def get_absolute_url(self) -> str:
         return reverse("distrust:detail", args=[self.pk])
+
+    @property
+    def published_title(self) -> str:
+        """The title anyone who may see the action reads; the internal title only when it came from no
+        confidential source and staff chose no other wording."""
+        if self.public_title.strip():
+            return self.public_title
+        if "title" in (self.confidential_fields or ()):
+            return f"Distrust action {self.pk}"
+        return self.title
 
     @property
     def purposes(self) -> tuple[str, ...]:

@@ -112,6 +112,10 @@ def incident_prefill(incident: Any) -> dict[str, Any]:
 
     data: dict[str, Any] = {
         "title": f"Distrust: {incident.title}",
+        # A security-sensitive incident's title is embargoed: the wording published after Release starts
+        # from what the distrust itself will make public anyway (whose certificates), never from the title.
+        "public_title": (f"Distrust of certificates of {incident.ca_owner}" if incident.ca_owner_id
+                         else "Distrust of certificates") if incident.security_sensitive else "",
         "incident_numbers": [incident.number],
         "reported_on": incident.created_at.date() if incident.created_at else None,
         "reported_by": str(incident.reporter) if incident.reporter_id else "",

@@ -54,8 +54,21 @@ class ActionListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DistrustAction
-        fields = ["id", "title", "kind", "state", "is_embargoed", "purposes", "distrust_after", "steps",
-                  "target_count", "incidents", "url", "created_at", "updated_at"]
+        fields = ["id", "title", "public_title", "kind", "state", "is_embargoed", "purposes", "distrust_after",
+                  "steps", "target_count", "incidents", "url", "created_at", "updated_at"]
+
+    def to_representation(self, obj):
+        data = super().to_representation(obj)
+        # Text copied from a confidential source reaches only staff; everyone else reads the wording staff
+        # chose to publish (DistrustAction.published_title) and nothing of the other copied fields.
+        data["public_title"] = obj.published_title
+        request = self.context.get("request")
+        if not perm.can_manage_distrust(request.user if request is not None else None):
+            data["title"] = obj.published_title
+            for name in obj.confidential_fields or ():
+                if name != "title" and name in data:
+                    data[name] = ""
+        return data
 
     def get_incidents(self, obj) -> list[int]:
         # Only the incidents the reader may open: one may be security-sensitive.
@@ -175,6 +188,8 @@ class ActionDetailSerializer(ActionListSerializer):
 
 class ActionCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
+    public_title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+                                         help_text="The title published once the action is public.")
     incident_numbers = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_NUMBER), required=False, default=list)
     kind = serializers.ChoiceField(choices=DistrustAction.Kind.choices, default=DistrustAction.Kind.FULL)
     purpose_server = serializers.BooleanField(default=True)
@@ -200,8 +215,9 @@ class StepSaveSerializer(serializers.ModelSerializer):
         fields = ["reported_by", "reported_on", "incident_numbers", "decision", "rationale", "discussed_in",
                   "discussion_url", "decided_on", "kind", "purpose_server", "purpose_email", "distrust_after", "bug",
                   "impact_notes", "include_certificate_objects", "nss_version", "roots_module_version",
-                  "release_kind", "release_date", "onecrl_published_on", "announcement", "is_security_incident",
-                  "cve_id", "all_cas_mailed", "blog_url", "user_visible_result", "complete"]
+                  "release_kind", "release_date", "onecrl_published_on", "public_title", "public_wording_confirmed",
+                  "announcement", "is_security_incident", "cve_id", "all_cas_mailed", "blog_url",
+                  "user_visible_result", "complete"]
         extra_kwargs = {name: {"required": False} for name in fields}
 
 

@@ -35,6 +35,22 @@ TEST_CERTIFICATES = "test_certificates"
 TEST_RUNS = "test_runs"
 COLLECTIONS: tuple[str, ...] = (TARGETS, USAGE_FIGURES, ARTIFACTS, CLOSURE_ITEMS, TEST_CERTIFICATES, TEST_RUNS)
 
+# The fields a new action copies from its incident (selectors.incident_prefill). Copied from a
+# security-sensitive incident they hold embargoed text: DistrustAction.confidential_fields names them,
+# only staff read them, and Release waits until staff chose and confirmed the public wording.
+COPIED_FROM_INCIDENT: tuple[str, ...] = ("title", "reported_by")
+
+
+def confidential_copies(incidents: Any) -> list[str]:
+    """The fields of an action linked to `incidents` whose text may come from a confidential one."""
+    return list(COPIED_FROM_INCIDENT) if any(i.security_sensitive for i in incidents) else []
+
+
+def needs_public_wording(a: DistrustAction) -> bool:
+    """Whether Release must wait for staff to choose and confirm what is published: the action copied text
+    from a confidential source, was prepared under embargo, or names an incident that is now confidential."""
+    return bool(a.confidential_fields) or a.is_embargoed or a.incidents.filter(security_sensitive=True).exists()
+
 
 # --- gates: each returns the sentences of what is missing ---------------------------------
 
@@ -141,6 +157,12 @@ def gate_release(a: DistrustAction) -> list[str]:
         missing.append("give the release date")
     if Artifact.Kind.ONECRL in needed and artifacts.onecrl_record_count(a) and a.onecrl_published_on is None:
         missing.append("give the OneCRL publication date")
+    if needs_public_wording(a):
+        if not a.public_title.strip():
+            missing.append("write the public title (published on the pages, in the API and as the OneCRL records' "
+                           "reason in place of the internal title, which came from a confidential source)")
+        elif not a.public_wording_confirmed:
+            missing.append("confirm that the public title reveals nothing confidential and may be published")
     return missing
 
 
@@ -184,8 +206,11 @@ def complete_test(a: DistrustAction, actor: Any) -> dict[str, Any]:
 
 def complete_release(a: DistrustAction, actor: Any) -> dict[str, Any]:
     """Releasing publishes the action's OneCRL records into the managed collection and ends the embargo."""
-    from distrust import onecrl_store
+    from distrust import artifacts, onecrl_store
 
+    # The stored OneCRL artifact was generated before staff chose the public wording: it restates its
+    # records' reason with that wording before anyone but staff may download it.
+    artifacts.restate_onecrl_reason(a)
     detail: dict[str, Any] = {"onecrl_published": onecrl_store.publish_action_records(
         a, who=getattr(actor, "username", ""))}
     if a.is_embargoed:
@@ -209,6 +234,9 @@ class Step:
     gate: Gate
     on_save: Hook = no_hook  # after the fields are set, before the action is saved
     on_complete: Hook = no_hook  # after the gate passed and the next step opened
+    # (confirmation field, the fields it vouches for): a save that changes one of those fields clears the
+    # confirmation unless the same save gives it again, so a confirmation is of the wording it saw.
+    confirms: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 STEPS: tuple[Step, ...] = (
@@ -234,10 +262,13 @@ STEPS: tuple[Step, ...] = (
          fields=(),
          may_change=frozenset({TEST_CERTIFICATES, TEST_RUNS}),
          gate=gate_test, on_complete=complete_test),
-    Step("release", "Release", "NSS or roots module version, regular or chemspill, date; OneCRL publication date.",
-         fields=("nss_version", "roots_module_version", "release_kind", "release_date", "onecrl_published_on"),
+    Step("release", "Release", "NSS or roots module version, regular or chemspill, date; OneCRL publication date; "
+         "the public title staff chose and confirmed when the action copied confidential text.",
+         fields=("nss_version", "roots_module_version", "release_kind", "release_date", "onecrl_published_on",
+                 "public_title", "public_wording_confirmed"),
          may_change=frozenset(),
-         gate=gate_release, on_complete=complete_release),
+         gate=gate_release, on_complete=complete_release,
+         confirms=(("public_wording_confirmed", ("public_title",)),)),
     Step("communicate", "Communicate", "Announcement to the policy list, CVE id, mail to all CAs, blog post.",
          fields=("announcement", "is_security_incident", "cve_id", "all_cas_mailed", "blog_url"),
          may_change=frozenset(),

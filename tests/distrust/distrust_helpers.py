@@ -98,9 +98,14 @@ def advance(staff, action, until: str, scenario: Scenario | None = None, *, targ
             actions.test_run(actor=staff, action=action)
             actions.step_complete(actor=staff, action=action, step="test")
         elif key == "release":
+            from distrust import workflow
+
+            # An embargoed action (or one that copied confidential text) is released with a wording staff chose.
+            wording = dict(public_title=f"Public: {action.title}", public_wording_confirmed=True) \
+                if workflow.needs_public_wording(action) else {}
             actions.step_save(actor=staff, action=action, step="release", complete=True, data=dict(
                 nss_version="3.110", release_kind="chemspill", release_date=date(2025, 3, 10),
-                onecrl_published_on=date(2025, 3, 9)))
+                onecrl_published_on=date(2025, 3, 9), **wording))
         elif key == "communicate":
             actions.step_save(actor=staff, action=action, step="communicate", complete=True,
                               data=dict(announcement="Announcement text", all_cas_mailed=True))

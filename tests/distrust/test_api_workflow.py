@@ -88,6 +88,16 @@ def test_whole_workflow_through_the_api(staff, client_for, scenario, incident):
     r = post(api, f"{base}/steps/release/", {"nss_version": "3.110", "release_kind": "chemspill",
                                             "release_date": "2025-03-10", "onecrl_published_on": "2025-03-09",
                                             "complete": True})
+    # Prepared under embargo: Release also waits for the public wording, chosen and confirmed by staff.
+    assert r.status_code == 409 and "write the public title" in r.json()["detail"]
+    r = post(api, f"{base}/steps/release/", {"nss_version": "3.110", "release_kind": "chemspill",
+                                            "release_date": "2025-03-10", "onecrl_published_on": "2025-03-09",
+                                            "public_title": "Distrust of an Acme issuing CA", "complete": True})
+    assert r.status_code == 409 and "confirm that the public title" in r.json()["detail"]
+    r = post(api, f"{base}/steps/release/", {"nss_version": "3.110", "release_kind": "chemspill",
+                                            "release_date": "2025-03-10", "onecrl_published_on": "2025-03-09",
+                                            "public_title": "Distrust of an Acme issuing CA",
+                                            "public_wording_confirmed": True, "complete": True})
     assert r.status_code == 200 and r.json()["is_embargoed"] is False
     assert OneCRLEntry.objects.filter(action_id=pk).count() == 2
     r = post(api, f"{base}/steps/communicate/", {"announcement": "Mozilla will no longer trust ...",
