@@ -1,7 +1,22 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import ValidationError
 
+from accounts import throttling
 from accounts.models import User
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, saying so when the throttle (accounts.throttling) refused the attempt."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            wait = getattr(self.request, "signin_wait", None)
+            if wait is not None:
+                raise ValidationError(throttling.signin_refusal(wait), code="throttled") from None
+            raise
 
 
 class SignupForm(UserCreationForm):

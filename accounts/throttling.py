@@ -8,18 +8,26 @@ one atomic increment per request and limit. Over the limit, the API answers 429 
 Retry-After set to the seconds left in the window.
 
 `check(request, key)` is the one entry point; the DRF throttle classes below wrap it for
-/api/v1/, and the Bugzilla-compatible API and feeds call it directly.
+/api/v1/, and the Bugzilla-compatible API, the feeds and the CSV export call it directly.
+
+Sign-in and password-reset throttling (below) count in the same cache: failed sign-ins per
+account and per address, reset requests per e-mail and per address.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.backends import BaseBackend
 from django.core.cache import caches
+from django.core.exceptions import PermissionDenied
 from rest_framework.throttling import BaseThrottle
+
+from config import proxies
 
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -44,14 +52,8 @@ def parse_rate(text: str | None) -> Rate | None:
 
 
 def client_address(request) -> str:
-    """The client's address; behind a TLS-terminating proxy, the one the proxy appended last."""
-    meta = request.META
-    # BEHIND_PROXY=1 is what sets SECURE_PROXY_SSL_HEADER: then the proxy's X-Forwarded-For is trusted.
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if forwarded:
-            return forwarded[-1]
-    return meta.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address, as config.proxies reads it (X-Forwarded-For only from trusted proxies)."""
+    return proxies.client_address(request.META)
 
 
 def _hit(scope: str, ident: str, rate: Rate) -> int | None:
@@ -120,3 +122,102 @@ class ApiRateThrottle(BaseThrottle):
     def wait(self):
         verdict = getattr(self, "verdict", None)
         return verdict.wait if verdict else None
+
+
+# ---------------------------------------------------------------- sign-in and password reset
+#
+# Failed sign-ins are counted per account and per address in the same cache (Redis when
+# REDIS_URL is set). At SIGNIN_MAX_FAILURES within SIGNIN_WINDOW_SECONDS of the first one, every
+# sign-in for that account, or from that address, is refused until the window ends, the right
+# password included: a guesser must not learn which guess was right. Enforced by an
+# authentication backend placed before ModelBackend, so the admin's sign-in is covered too.
+
+
+def _ident(text: str) -> str:
+    # Cache keys of a fixed shape whatever a client typed as a user name.
+    return hashlib.sha256(text.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _window_count(cache_key: str, seconds: int) -> tuple[int, float]:
+    """The count under cache_key and when its window ends (0, now if none)."""
+    cache = caches["api_throttle"]
+    values = cache.get_many([cache_key, cache_key + ":ends"])
+    return int(values.get(cache_key) or 0), float(values.get(cache_key + ":ends") or time.time())
+
+
+def _count(cache_key: str, seconds: int) -> int:
+    cache = caches["api_throttle"]
+    if cache.add(cache_key + ":ends", time.time() + seconds, timeout=seconds):
+        cache.set(cache_key, 0, timeout=seconds)
+    cache.add(cache_key, 0, timeout=seconds)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # the window ended between add() and incr()
+        cache.add(cache_key, 1, timeout=seconds)
+        return 1
+
+
+def _signin_keys(request, username: str) -> list[str]:
+    keys = [f"signin:account:{_ident(username)}"]
+    if request is not None:
+        keys.append(f"signin:address:{_ident(client_address(request))}")
+    return keys
+
+
+def signin_wait(request, username: str) -> int | None:
+    """Seconds until this account and address may try again, or None if they may now."""
+    limit, seconds = settings.SIGNIN_MAX_FAILURES, settings.SIGNIN_WINDOW_SECONDS
+    waits = []
+    for cache_key in _signin_keys(request, username):
+        count, ends = _window_count(cache_key, seconds)
+        if count >= limit:
+            waits.append(max(1, math.ceil(ends - time.time())))
+    return max(waits) if waits else None
+
+
+def signin_failed(request, username: str) -> None:
+    for cache_key in _signin_keys(request, username):
+        _count(cache_key, settings.SIGNIN_WINDOW_SECONDS)
+
+
+def signin_succeeded(request, username: str) -> None:
+    """A right password below the limit clears the account's failures (the address keeps its count)."""
+    caches["api_throttle"].delete_many([f"signin:account:{_ident(username)}", f"signin:account:{_ident(username)}:ends"])
+
+
+def signin_refusal(wait: int) -> str:
+    minutes = max(1, math.ceil(wait / 60))
+    return (
+        f"Too many failed sign-ins for this account or from your address: sign-in is paused for "
+        f"{minutes} minute{'s' if minutes != 1 else ''} (retry after {wait} seconds), even with the right "
+        "password. If you forgot your password, reset it."
+    )
+
+
+class SignInThrottle(BaseBackend):
+    """First in AUTHENTICATION_BACKENDS: refuses (PermissionDenied stops Django trying the others)
+    while the account or the address is paused; otherwise leaves the password to ModelBackend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            return None
+        wait = signin_wait(request, username)
+        if wait is not None:
+            if request is not None:
+                request.signin_wait = wait
+            raise PermissionDenied(signin_refusal(wait))
+        return None
+
+    def get_user(self, user_id):
+        return None
+
+
+def password_reset_wait(request, email: str) -> int | None:
+    """Count one reset request for this address and this e-mail; seconds to wait if over the limit."""
+    limit, seconds = settings.PASSWORD_RESET_MAX, settings.PASSWORD_RESET_WINDOW_SECONDS
+    waits = []
+    for cache_key in (f"reset:email:{_ident(email)}", f"reset:address:{_ident(client_address(request))}"):
+        count = _count(cache_key, seconds)
+        if count > limit:
+            waits.append(max(1, math.ceil(_window_count(cache_key, seconds)[1] - time.time())))
+    return max(waits) if waits else None

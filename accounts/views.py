@@ -72,3 +72,41 @@ def api_key_revoke(request, pk: int):
     api_keys.api_key_revoke(actor=request.user, key=key)
     messages.success(request, f"Key “{key.name}” ({key.prefix}…) is revoked: it no longer works.")
     return redirect("api_keys")
+
+
+# --- sign-in and password reset, throttled (accounts.throttling) -----------------------
+
+from django.contrib.auth import views as auth_views  # noqa: E402
+
+from accounts import throttling  # noqa: E402
+from accounts.forms import SignInForm  # noqa: E402
+
+
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        wait = getattr(self.request, "signin_wait", None)
+        if wait is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Reset mails are limited per e-mail address and per client address: the form cannot be used
+    to flood someone's mailbox or to probe addresses at speed."""
+
+    def form_valid(self, form):
+        wait = throttling.password_reset_wait(self.request, form.cleaned_data["email"])
+        if wait is None:
+            return super().form_valid(form)
+        form.add_error(
+            "email",
+            f"Too many password reset requests for this e-mail address or from your address: retry after {wait} seconds.",
+        )
+        response = self.form_invalid(form)
+        response.status_code = 429
+        response["Retry-After"] = str(wait)
+        return response

@@ -38,6 +38,8 @@ def incidents_csv(request):
         user = feed_user(request)
     except InvalidKey:
         return HttpResponse("Invalid API key: it is unknown or has been revoked.\n", status=401, content_type="text/plain")
+    if request.rate_limited is not None:
+        return request.rate_limited
     filters = sel.incident_filter(user=user, params=request.GET)
     if not filters.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filters.errors.items())

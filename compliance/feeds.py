@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 
+from accounts import throttling
 from accounts.api_keys import api_key_authenticate, token_from_authorization
 from compliance import selectors as sel
 from compliance.models import Incident
@@ -30,14 +31,26 @@ class InvalidKey(Exception):
 
 
 def feed_user(request) -> Any:
-    """The API key's user when a Token is sent, else the session's (possibly anonymous) user."""
+    """The API key's user when a Token is sent, else the session's (possibly anonymous) user.
+    Counts the request against the API's rate limits (request.rate_limited: a 429 to answer, or None)."""
     plain = token_from_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
-    if plain is None:
-        return request.user
-    key = api_key_authenticate(plain=plain)
-    if key is None:
-        raise InvalidKey
-    return key.user
+    key = None
+    if plain is not None:
+        key = api_key_authenticate(plain=plain)
+        if key is None:
+            raise InvalidKey
+    request.rate_limited = rate_limited(request, key)
+    return request.user if key is None else key.user
+
+
+def rate_limited(request, key) -> HttpResponse | None:
+    """Feeds and exports are polled by programs as the API is: the same limits, per key and per address."""
+    verdict = throttling.check(request, key)
+    if verdict is None:
+        return None
+    response = HttpResponse(verdict.message + "\n", status=429, content_type="text/plain")
+    response["Retry-After"] = str(verdict.wait)
+    return response
 
 
 @dataclass
@@ -60,6 +73,8 @@ class _AuthFeed(Feed):
             return HttpResponse(
                 "Invalid API key: it is unknown or has been revoked.\n", status=401, content_type="text/plain"
             )
+        if request.rate_limited is not None:
+            return request.rate_limited
         response = super().__call__(request, *args, **kwargs)
         # Per-user content must not be shared by caches between users.
         response["Cache-Control"] = "private, max-age=60"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -87,6 +88,16 @@ DATABASES = {"default": parse_database_url(env_str("DATABASE_URL") or f"sqlite:/
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# SignInThrottle first: while an account or an address is paused it refuses before any password is checked.
+AUTHENTICATION_BACKENDS = ["accounts.throttling.SignInThrottle", "django.contrib.auth.backends.ModelBackend"]
+SIGNIN_MAX_FAILURES = env_int("SIGNIN_MAX_FAILURES", 10)
+SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_MINUTES", 15) * 60
+PASSWORD_RESET_MAX = env_int("PASSWORD_RESET_MAX", 5)
+PASSWORD_RESET_WINDOW_SECONDS = 3600
+if SIGNIN_MAX_FAILURES < 1 or SIGNIN_WINDOW_SECONDS < 60 or PASSWORD_RESET_MAX < 1:
+    raise ImproperlyConfigured(
+        "SIGNIN_MAX_FAILURES and PASSWORD_RESET_MAX must be at least 1, SIGNIN_WINDOW_MINUTES at least 1."
+    )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -125,7 +136,23 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# Whose X-Forwarded-For is believed (config/proxies.py): only a peer in TRUSTED_PROXIES, and only
+# TRUSTED_PROXY_COUNT hops from the right; a client reaching the app directly is its own address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
+TRUSTED_PROXIES = env_list(
+    "TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+)
+if not 0 <= TRUSTED_PROXY_COUNT <= 10:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} must be between 0 and 10.")
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_network!r} is not an address or network (write e.g. 10.0.0.0/8,192.0.2.7)."
+        ) from None
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
