@@ -7,7 +7,7 @@ actions), call one action or selector. An incident the client may not see is a 4
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -119,7 +119,9 @@ class IncidentDetail(APIView):
                                sel.incident_version(row))
 
     @extend_schema(operation_id="incidents_update", summary="Triage an incident (staff)", tags=TAGS,
-                   request=IncidentUpdateInput, responses=IncidentSerializer,
+                   request=IncidentUpdateInput, parameters=[stale.if_match_parameter()],
+                   responses={200: IncidentSerializer,
+                              412: OpenApiResponse(description="Changed since the version If-Match names")},
                    description="Send the ETag of your GET as `If-Match` to refuse (412) a change made on a stale "
                                "version; without If-Match the change is applied whatever changed meanwhile.")
     def patch(self, request, number: int):

@@ -300,3 +300,21 @@ def incident_snapshot(incident: Incident) -> dict[str, Any]:
 
 def incident_version(incident: Incident) -> str:
     return stale.version_of(incident_snapshot(incident))
+
+
+def assessment_snapshot(assessment: Any) -> dict[str, Any]:
+    """The assessment form's fields (each consideration's answer and note apart, as the form names them);
+    None (not assessed yet) reads as the empty form."""
+    from compliance.domain import responses as resp
+
+    a = assessment
+    snapshot: dict[str, Any] = {
+        "cert_type": a.cert_type if a else "", "count": a.count if a else None,
+        "enumerable": a.enumerable if a else None, "audit_problem": a.audit_problem if a else False,
+        "notes": a.notes if a else "",
+    }
+    stored = (a.considerations if a else None) or {}
+    for c in resp.CONSIDERATIONS:
+        snapshot[f"{c.key}__answer"] = (stored.get(c.key) or {}).get("answer", "")
+        snapshot[f"{c.key}__note"] = (stored.get(c.key) or {}).get("note", "")
+    return stale.canonical(snapshot)

@@ -401,9 +401,15 @@ def incident_assessment(request, number: int):
         return _deny(request)
     assessment = Assessment.objects.filter(incident=incident).first()
     form = AssessmentForm(request.POST or None, initial=AssessmentForm.initial_for(assessment))
+    base = request.POST.get(stale.BASE_PARAM, "") if request.method == "POST" else stale.encode_base(
+        sel.assessment_snapshot(assessment))
+    conflict = False
     if request.method == "POST" and form.is_valid():
         try:
-            act.assessment_save(actor=request.user, incident=incident, **form.action_kwargs())
+            act.assessment_save(actor=request.user, incident=incident, base=stale.base_from(request.POST),
+                                **form.action_kwargs())
+        except stale.EditConflict as exc:
+            base, conflict = stale.place_conflict(form, exc), True
         except DomainError as exc:
             _place_errors(form, exc)
         else:
@@ -411,11 +417,11 @@ def incident_assessment(request, number: int):
             return redirect("compliance:incident_assessment", number=incident.number)
     problem = assessment.problem if assessment else ""
     return render(request, "compliance/incidents/assessment.html", {
-        "incident": incident, "form": form, "assessment": assessment,
+        "incident": incident, "form": form, "assessment": assessment, "base": base, "stale_conflict": conflict,
         "responses": sel.response_table(problem), "actions": resp.ACTIONS,
         "decision_form": DecisionForm(), "decisions": list(sel.decisions_for(incident, request.user)),
         "distrust_actions": related.for_incident("distrust_actions", incident, request.user),
-    }, status=400 if form.errors else 200)
+    }, status=409 if conflict else 400 if form.errors else 200)
 
 
 @require_POST

@@ -275,3 +275,13 @@ def with_etag(response: Any, version: str) -> Any:
     """Serve the object's version as a strong ETag (a write may send it back as If-Match)."""
     response["ETag"] = etag(version)
     return response
+
+
+def if_match_parameter() -> Any:
+    """The If-Match header as the OpenAPI schema documents it on writes that honour it."""
+    from drf_spectacular.utils import OpenApiParameter
+
+    return OpenApiParameter(
+        "If-Match", str, OpenApiParameter.HEADER, required=False,
+        description="The ETag of the object as you read it. If the object changed since, nothing is changed and "
+                    "the answer is 412 with the current ETag. Without it the write is applied unchecked.")

@@ -183,7 +183,7 @@ def step_save(*, actor: Any, action: DistrustAction, step: str, data: dict[str, 
         raise DomainError(f"Step {step!r} has no field(s) {', '.join(unknown)}.",
                           errors={k: ["unknown field"] for k in unknown})
     if base_version is not None or base is not None:
-        kept = stale.merge(current=selectors.action_snapshot(action), proposed=data, base_version=base_version,
+        kept = stale.merge(current=workflow.snapshot(action), proposed=data, base_version=base_version,
                            base=base, changed_by=lambda field: history_sel.last_changed_by(action, field))
         # A confirmation left ticked still vouches for the wording written beside it in the same save.
         for confirmation, vouched in getattr(row, "confirms", ()):
@@ -264,7 +264,7 @@ def step_reopen(*, actor: Any, action: DistrustAction, step: str, reason: str,
     (the API's If-Match), refused (412) when the action changed since that version."""
     _require_manage(actor)
     action = _locked(action)
-    stale.merge(current=selectors.action_snapshot(action), proposed={}, base_version=base_version)
+    stale.merge(current=workflow.snapshot(action), proposed={}, base_version=base_version)
     if step not in workflow.STEP_KEYS:
         raise DomainError(f"No step {step!r}; the steps are {', '.join(workflow.STEP_KEYS)}.")
     if not reason.strip():

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from accounts import permissions
 from config import stale
 from config.errors import DomainError, NotPermitted
-from distrust import actions, selectors
+from distrust import actions, selectors, workflow
 from distrust import serializers as s
 from distrust.models import Artifact, DistrustAction
 
@@ -26,6 +26,7 @@ ERRORS = {400: OpenApiResponse(description="Bad input; nothing changed"),
           403: OpenApiResponse(description="Staff only"),
           404: OpenApiResponse(description="No such action, or not visible to you"),
           409: OpenApiResponse(description="The workflow does not allow it now; `detail` says what is missing")}
+STALE = {412: OpenApiResponse(description="The action changed since the version If-Match names; nothing changed")}
 
 
 def _action(request, pk: int) -> DistrustAction:
@@ -49,7 +50,7 @@ def _detail(request, action: DistrustAction, code: int = status.HTTP_200_OK) -> 
     ctx = {"request": request, "can_manage": permissions.can_manage_distrust(request.user)}
     # The ETag is the version step writes check in If-Match (config.stale).
     return stale.with_etag(Response(s.ActionDetailSerializer(action, context=ctx).data, status=code),
-                           selectors.action_version(action))
+                           workflow.version(action))
 
 
 class ActionListCreate(generics.ListCreateAPIView):
@@ -91,7 +92,8 @@ class StepSave(APIView):
 
     Send the action's ETag as If-Match to refuse (412) a save on a stale version; without it, unchecked."""
 
-    @extend_schema(tags=TAG, request=s.StepSaveSerializer, responses={200: s.ActionDetailSerializer, **ERRORS})
+    @extend_schema(tags=TAG, request=s.StepSaveSerializer, parameters=[stale.if_match_parameter()],
+                   responses={200: s.ActionDetailSerializer, **ERRORS, **STALE})
     def post(self, request, pk: int, step: str):
         action = _managed(request, pk)
         data = s.StepSaveSerializer(data=request.data)
@@ -104,7 +106,8 @@ class StepSave(APIView):
 
 
 class StepReopen(APIView):
-    @extend_schema(tags=TAG, request=s.ReopenSerializer, responses={200: s.ActionDetailSerializer, **ERRORS})
+    @extend_schema(tags=TAG, request=s.ReopenSerializer, parameters=[stale.if_match_parameter()],
+                   responses={200: s.ActionDetailSerializer, **ERRORS, **STALE})
     def post(self, request, pk: int, step: str):
         action = _managed(request, pk)
         data = s.ReopenSerializer(data=request.data)

@@ -8,7 +8,6 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts import permissions
-from config import stale
 from distrust.models import DistrustAction, OneCRLEntry
 
 
@@ -167,19 +166,3 @@ def onecrl_collection_json() -> str:
         for e in OneCRLEntry.objects.order_by("pk")
     ]
     return serialize_collection(records)
-
-
-def action_snapshot(action: DistrustAction) -> dict[str, Any]:
-    """What the step forms and the API's step writes edit (every field of every step, the incidents) and
-    the open step: its digest is the version step pages carry in `base` and the API serves as ETag."""
-    from distrust import workflow
-
-    names = sorted({name for s in workflow.STEPS for name in s.fields} - {"incident_numbers"})
-    snapshot: dict[str, Any] = {name: getattr(action, name) for name in names}
-    snapshot["incident_numbers"] = sorted(action.incidents.values_list("number", flat=True))
-    snapshot["state"] = action.state
-    return stale.canonical(snapshot)
-
-
-def action_version(action: DistrustAction) -> str:
-    return stale.version_of(action_snapshot(action))

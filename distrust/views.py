@@ -158,7 +158,7 @@ def step_edit(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 return redirect(action if complete else _step_url(action, step))
         action = _action(request, pk)
     else:
-        base = stale.encode_base(selectors.action_snapshot(action))
+        base = stale.encode_base(workflow.snapshot(action))
         # Drafts for the fields of whichever step's form shows them.
         initial = {}
         if "incident_numbers" in form_class.base_fields:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from config import stale
 from distrust.models import Artifact, ClosureItem, DistrustAction, DistrustStep
 
 Gate = Callable[[DistrustAction], list[str]]
@@ -321,3 +322,20 @@ def home(collection: str) -> str:
     """The step a collection belongs to: the last one while which it may change (its page shows it, its
     history rows name it)."""
     return changing(collection)[-1]
+
+
+# --- versions (config.stale) ----------------------------------------------------------------
+
+
+def snapshot(action: DistrustAction) -> dict[str, Any]:
+    """What the step forms and the API's step writes edit (every field of every step, the incidents) and
+    the open step: its digest is the version step pages carry in `base` and the API serves as ETag."""
+    names = sorted({name for s in STEPS for name in s.fields} - {"incident_numbers"})
+    values: dict[str, Any] = {name: getattr(action, name) for name in names}
+    values["incident_numbers"] = sorted(action.incidents.values_list("number", flat=True))
+    values["state"] = action.state
+    return stale.canonical(values)
+
+
+def version(action: DistrustAction) -> str:
+    return stale.version_of(snapshot(action))

@@ -703,8 +703,13 @@ def assessment_save(
     enumerable: bool | None = None,
     audit_problem: bool = False,
     notes: str = "",
+    base_version: Any = None,
+    base: Any = None,
 ) -> Assessment:
-    """Staff's judgement: the seed's considerations and the classification that picks the seed's response."""
+    """Staff's judgement: the seed's considerations and the classification that picks the seed's response.
+
+    With `base` (the assessment page) or `base_version`, what the editor left as it was is not written and
+    what another member of staff changed meanwhile is a conflict (config.stale)."""
     _require(perm.can_assess(actor, incident), "Only root program staff assess incidents.")
     keys = {c.key for c in resp.CONSIDERATIONS}
     cleaned: dict[str, dict[str, str]] = {}
@@ -731,6 +736,22 @@ def assessment_save(
     assessment, created = Assessment.objects.select_for_update().get_or_create(
         incident=incident, defaults={"updated_at": now}
     )
+    if base_version is not None or base is not None:
+        current = sel.assessment_snapshot(assessment)
+        proposed: dict[str, Any] = {"cert_type": cert_type, "count": count, "enumerable": enumerable,
+                                    "audit_problem": bool(audit_problem), "notes": notes.strip()}
+        for key in considerations or {}:
+            proposed[f"{key}__answer"] = cleaned.get(key, {}).get("answer", "")
+            proposed[f"{key}__note"] = cleaned.get(key, {}).get("note", "")
+        kept = stale.merge(current=current, proposed=proposed, base_version=base_version, base=base,
+                           changed_by=lambda field: history_sel.last_changed_by(
+                               incident, "assessment.considerations" if "__" in field else f"assessment.{field}"))
+        merged = {**current, **stale.canonical(kept)}
+        cert_type, count, enumerable = merged["cert_type"], merged["count"], merged["enumerable"]
+        audit_problem, notes = merged["audit_problem"], merged["notes"]
+        cleaned = {k: {"answer": merged[f"{k}__answer"], "note": merged[f"{k}__note"]}
+                   for k in sorted(keys) if merged[f"{k}__answer"] or merged[f"{k}__note"]}
+        problem = _classify(cert_type, count, enumerable, audit_problem)
     before = {"problem": assessment.problem, "cert_type": assessment.cert_type, "count": assessment.count,
               "enumerable": assessment.enumerable, "audit_problem": assessment.audit_problem}
     changed_considerations = assessment.considerations != cleaned

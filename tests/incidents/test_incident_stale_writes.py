@@ -183,3 +183,36 @@ def test_api_report_on_an_older_base_version_is_409_with_the_changes(public_a, r
     fresh = client.post(url, {"kind": "full", "base_version": 2, "data": h.full_report_data(got_lucky="Mine.")},
                         content_type="application/json")
     assert fresh.status_code == 201 and fresh.json()["version"] == 3
+
+
+# -------------------------------------------------------------------------- assessment
+
+
+def _open_assessment(client, incident):
+    from compliance.forms import AssessmentForm
+    from compliance.models import Assessment
+
+    page = client.get(f"/incidents/{incident.number}/assessment/")
+    assert page.status_code == 200
+    initial = AssessmentForm.initial_for(Assessment.objects.filter(incident=incident).first())
+    return {**as_post(initial), "base": base_of(page)}
+
+
+def test_two_staff_assess_different_considerations_both_stay_the_same_one_conflicts(public_a, staff, staff2,
+                                                                                   client_for):
+    from compliance.domain import responses as resp
+    from compliance.models import Assessment
+
+    first, second = (c.key for c in resp.CONSIDERATIONS[:2])
+    alice, bob = client_for(staff), client_for(staff2)
+    form_a, form_b = _open_assessment(alice, public_a), _open_assessment(bob, public_a)
+    url = f"/incidents/{public_a.number}/assessment/"
+    assert alice.post(url, {**form_a, f"{first}__answer": "yes", "notes": "Alice's note"}).status_code == 302
+    assert bob.post(url, {**form_b, f"{second}__answer": "no"}).status_code == 302
+    assessment = Assessment.objects.get(incident=public_a)
+    assert assessment.considerations[first]["answer"] == "yes" and assessment.considerations[second]["answer"] == "no"
+    assert assessment.notes == "Alice's note"
+    refused = bob.post(url, {**form_b, f"{first}__answer": "unknown"})
+    assert refused.status_code == 409 and "since you opened this form" in refused.content.decode()
+    assessment.refresh_from_db()
+    assert assessment.considerations[first]["answer"] == "yes"
