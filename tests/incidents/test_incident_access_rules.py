@@ -410,3 +410,19 @@ def test_a_reviewer_who_files_a_security_sensitive_incident_lands_on_it_and_keep
     act.comment_create(actor=reviewer, incident=incident, body="More detail for the CA.")
     assert client.get(f"/api/v1/incidents/{incident.number}/comments/").json()["count"] == 2
     assert client_for(rep_b).get(response["Location"]).status_code == 404
+
+
+def test_affected_certificates_of_a_security_sensitive_incident_follow_the_rule(secret, reporter, ccd, reviewer,
+                                                                                 rep_b, client_for):
+    from django.utils import timezone
+
+    from compliance.models import AffectedCertificate
+
+    now = timezone.now()
+    AffectedCertificate.objects.create(incident=secret, sha256="ab" * 32, subject="CN=MARKER-affected.example",
+                                       issuer="CN=Acme Issuing CA", serial_hex="01", not_before=now, not_after=now)
+    for user in (reporter, ccd):
+        assert "MARKER-affected.example" in client_for(user).get(f"/incidents/{secret.number}/").content.decode()
+    for user in (reviewer, rep_b, None):
+        response = client_for(user).get(f"/incidents/{secret.number}/")
+        assert response.status_code == 404 and "MARKER-affected" not in response.content.decode()
