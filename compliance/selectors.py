@@ -193,7 +193,8 @@ def incident_deadlines(
 
     Imported incidents keep their report history in Bugzilla: their first-response and
     full-report deadlines are not computed (unless a report was posted here), and their
-    update cadence starts at the import.
+    update cadence runs from their Bugzilla record (last change, else creation) and the
+    whiteboard's "Next update", never from the day of the import.
     """
     board = whiteboard_of(incident, now)
     questions = [
@@ -203,8 +204,8 @@ def incident_deadlines(
     if full_report is _FETCH:
         full_report = latest_full_report(incident)
     last_update = incident.last_update_at
-    if incident.imported_at is not None:
-        last_update = max(filter(None, [last_update, incident.imported_at]))
+    if incident.imported_at is not None and last_update is None:
+        last_update = incident.created_at
     last_posted = max(filter(None, [last_update, incident.full_report_at, incident.first_response_at]), default=None)
     changed = max(
         filter(None, [incident.action_item_changed_at, _slipped_action_item_at(full_report, now, last_posted)]),

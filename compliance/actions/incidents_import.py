@@ -22,7 +22,8 @@ from compliance.models import Incident, IncidentHistory, IncidentTag
 from history import actions as history
 from registry.models import CAOwner
 
-FIELDS = ("title", "status", "resolution", "whiteboard", "created_at", "ca_owner_id", "next_update")
+FIELDS = ("title", "status", "resolution", "whiteboard", "created_at", "ca_owner_id", "next_update", "updated_at",
+          "last_update_at")
 
 
 class BugzillaImportError(ValueError):
@@ -76,7 +77,16 @@ def _bug_rows(bugs: Any) -> list[dict]:
         resolution = bug.get("resolution") or ""
         if resolution not in Incident.Resolution.values:
             raise BugzillaImportError(f"bug {bug['id']}: unknown resolution {resolution!r}")
-        rows.append({**bug, "_created": created, "_status": status, "_resolution": resolution})
+        # Bugzilla's last change (REST: last_change_time); a dump without it leaves the creation time,
+        # so an open bug's update cadence runs from its own record, never from the day of the import.
+        changed = created
+        if bug.get("last_change_time"):
+            changed = parse_datetime(str(bug["last_change_time"]))
+            if changed is None or timezone.is_naive(changed):
+                raise BugzillaImportError(
+                    f"bug {bug['id']}: last_change_time {bug['last_change_time']!r} is not an ISO time")
+        rows.append({**bug, "_created": created, "_changed": max(created, changed), "_status": status,
+                     "_resolution": resolution})
     return rows
 
 
@@ -110,7 +120,8 @@ def import_bugs(bugs: Any, *, only_matched: bool = False, now: datetime | None =
             incident = Incident(
                 # Bugzilla does not record the source; the model's default (self reported) stands
                 # until staff correct it, and report deadlines are not computed for imported bugs.
-                number=row["id"], first_disclosed_at=row["_created"], updated_at=now, imported_at=now, **values,
+                number=row["id"], first_disclosed_at=row["_created"], updated_at=row["_changed"],
+                last_update_at=row["_changed"], imported_at=now, **values,
             )
             to_create.append(incident)
         else:
@@ -118,6 +129,9 @@ def import_bugs(bugs: Any, *, only_matched: bool = False, now: datetime | None =
                 values["ca_owner_id"] = incident.ca_owner_id  # keep an owner set by hand
             for key, value in values.items():
                 setattr(incident, key, value)
+            # Activity recorded here after an earlier import stays the latest.
+            incident.updated_at = max(incident.updated_at, row["_changed"])
+            incident.last_update_at = max(filter(None, [incident.last_update_at, row["_changed"]]))
             to_update.append(incident)
         tags[row["id"]] = board.tags
     Incident.objects.bulk_create(to_create, batch_size=500)
