@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from rest_framework.throttling import BaseThrottle
@@ -194,22 +195,26 @@ def signin_refusal(wait: int) -> str:
     )
 
 
-class SignInThrottle(BaseBackend):
-    """First in AUTHENTICATION_BACKENDS: refuses (PermissionDenied stops Django trying the others)
-    while the account or the address is paused; otherwise leaves the password to ModelBackend."""
+class SignInThrottle(ModelBackend):
+    """Django's ModelBackend, refusing while the account or the address is paused. First in
+    AUTHENTICATION_BACKENDS (so sessions and force_login use it); the plain ModelBackend stays
+    listed for sessions made before, and is never asked a password a second time: a refusal here
+    is a PermissionDenied, which stops Django trying the next backend."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if username is None or password is None:
             return None
         wait = signin_wait(request, username)
         if wait is not None:
             if request is not None:
                 request.signin_wait = wait
             raise PermissionDenied(signin_refusal(wait))
-        return None
-
-    def get_user(self, user_id):
-        return None
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            raise PermissionDenied("Wrong user name or password.")
+        return user
 
 
 def password_reset_wait(request, email: str) -> int | None:

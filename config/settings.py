@@ -89,7 +89,8 @@ DATABASES = {"default": parse_database_url(env_str("DATABASE_URL") or f"sqlite:/
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-# SignInThrottle first: while an account or an address is paused it refuses before any password is checked.
+# SignInThrottle is ModelBackend refusing while an account or an address is paused (before any password is
+# checked); first, so sessions and force_login use it. ModelBackend stays for sessions made before.
 AUTHENTICATION_BACKENDS = ["accounts.throttling.SignInThrottle", "django.contrib.auth.backends.ModelBackend"]
 SIGNIN_MAX_FAILURES = env_int("SIGNIN_MAX_FAILURES", 10)
 SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_MINUTES", 15) * 60
