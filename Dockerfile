@@ -9,4 +9,4 @@ RUN pip install --no-cache-dir -e . \
 RUN useradd --system --home /app rootwatch && mkdir -p /app/var/media && chown -R rootwatch /app/var
 USER rootwatch
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

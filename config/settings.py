@@ -320,6 +320,14 @@ BUGZILLA_MAX_LIMIT = env_int("BUGZILLA_MAX_LIMIT", 10000)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A /rest/ client's api_key in a URL never reaches a log line (config/redaction.py).
+    "filters": {"redact_secrets": {"()": "config.redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own handlers (runserver's request lines, error mails) would bypass that filter:
+    # their records go to the root's console instead.
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
