@@ -40,7 +40,8 @@ class RootStoreEntrySerializer(serializers.ModelSerializer):
 
 
 class CertificateSerializer(serializers.ModelSerializer):
-    owner = OwnerRefSerializer(read_only=True)
+    # A certificate imported before any CA owner claims it has none: null, and the schema says so.
+    owner = OwnerRefSerializer(read_only=True, allow_null=True)
     trusted_for = serializers.SerializerMethodField(help_text="Purposes a root store entry trusts it for as an anchor.")
     url = serializers.SerializerMethodField()
 

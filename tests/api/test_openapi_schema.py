@@ -23,6 +23,8 @@ from schemathesis.checks import (
 )
 
 from accounts import api_keys
+from registry.actions import certificates_import
+from tests.domain import certgen
 
 CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance)
 
@@ -56,11 +58,16 @@ def world(db, staff, rep_a, owner_a, owner_b):
     public = act.incident_create(actor=None, ca_owner=owner_a, title="Public", description="d", whiteboard="[ca-compliance]")
     act.incident_create(actor=None, ca_owner=owner_b, title="Secret", description="d", security_sensitive=True)
     question = act.question_ask(actor=staff, incident=public, body="Why?")
+    # A certificate no CA owner claims yet (`owner: null`), beside one that has an owner.
+    orphan, owned = certgen.root("Unclaimed Root"), certgen.root("Acme Root R1")
+    certificates_import(actor=None, items=[(orphan.der, "orphan")])
+    certificates_import(actor=None, items=[(owned.der, "owned")], owner=owner_a)
     return {
         "staff_key": api_keys.api_key_create(actor=staff, name="schemathesis").plain,
         "number": public.number,
         "owner": owner_a.pk,
         "question": question.pk,
+        "sha256": orphan.parsed().sha256,
     }
 
 
@@ -89,7 +96,7 @@ def test_every_read_operation_anonymously_no_5xx_and_conforming(case, world):
 @pytest.mark.django_db
 def test_every_get_operation_on_existing_objects_conforms(api_schema, world):
     """Detail endpoints answered with real objects (random ids mostly meet 404s)."""
-    values = {"number": world["number"], "question_id": world["question"]}
+    values = {"number": world["number"], "question_id": world["question"], "sha256": world["sha256"]}
     called = 0
     for result in api_schema.get_all_operations():
         operation = result.ok()
