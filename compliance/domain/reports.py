@@ -480,6 +480,10 @@ def _is_na(value: Any) -> bool:
 
 
 def _clean_field(fdef: FieldDef, value: Any, path: str, errors: dict[str, list[str]]) -> CleanValue:
+    if isinstance(value, str) and "\x00" in value:
+        # No database stores it in text (PostgreSQL refuses it in text and in jsonb).
+        errors[path].append("must not contain a NUL byte (\\x00)")
+        return None
     if value is None or (isinstance(value, str) and not value.strip()):
         errors[path].append('required: fill it in or write "N/A"' if fdef.na_allowed else "required")
         return None

@@ -161,3 +161,42 @@ def test_an_allowed_but_slow_regexp_is_stopped_at_the_deadline(client, incident,
 def test_a_sane_regexp_still_searches(client, incident):
     response = client.get("/rest/bug", {"f1": "short_desc", "o1": "regexp", "v1": "ocsp (out|down)age$"})
     assert [bug["id"] for bug in response.json()["bugs"]] == [incident.number]
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"incident_description": "Issued with an OU\x00."}, "incident_description"),
+        ({"timeline": [{"at": "2024-02-01 09:30", "event": "Report\x00 received."}]}, "timeline"),
+        ({"total_certificates": "9" * 30}, None),
+    ],
+)
+def test_a_report_with_a_nul_byte_or_a_huge_count_is_refused_or_stored_never_a_500(
+    client_for, rep_a, owner_a, overrides, field
+):
+    import json
+
+    from accounts import api_keys
+    from compliance.models import Comment
+    from tests.incidents.incident_helpers import full_report_data
+
+    incident = act.incident_create(actor=rep_a, ca_owner=owner_a, title="OU misuse", description="d")
+    key = api_keys.api_key_create(actor=rep_a, name="reports", read_only=False).plain
+    before = Comment.objects.count()
+    response = client_for(None).post(
+        f"/api/v1/incidents/{incident.number}/reports/", json.dumps({"kind": "full", "data": full_report_data(**overrides)}),
+        content_type="application/json", headers={"Authorization": f"Token {key}"},
+    )
+    if field is None:  # a count past any column is still a count: the report text holds it
+        assert response.status_code == 201, response.content
+        return
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert any(name.startswith(field) and "NUL byte" in " ".join(messages) for name, messages in errors.items()), errors
+    assert Comment.objects.count() == before
+    # The page: the same refusal beside the field, with what was typed kept.
+    page = client_for(rep_a).post(
+        f"/incidents/{incident.number}/reports/preliminary/",
+        {"action": "preview", "incident_description": "Issued with an OU\x00.", "ca_owner_ccadb_id": "A000001"},
+    )
+    assert page.status_code == 400 and "NUL byte" in page.content.decode()
