@@ -11,6 +11,7 @@ from compliance.actions.incidents import DECISION_ACTIONS
 from compliance.domain import reports
 from compliance.domain import responses as resp
 from compliance.models import Assessment, Comment, Incident
+from config.filters import UTCDateTimeField
 from registry.models import CAOwner
 
 DT_HELP = "UTC, as YYYY-MM-DD HH:MM."
@@ -22,7 +23,7 @@ class IncidentCreateForm(forms.Form):
     title = forms.CharField(label="Title", max_length=350, help_text="Without the CA owner's name: it is added.")
     description = forms.CharField(label="Description", widget=forms.Textarea, help_text="Markdown.")
     source = forms.ChoiceField(label="Source", choices=Incident.Source.choices)
-    became_aware_at = forms.DateTimeField(label="When the CA became aware", required=False, help_text=DT_HELP)
+    became_aware_at = UTCDateTimeField(label="When the CA became aware", required=False, help_text=DT_HELP)
     security_sensitive = forms.BooleanField(
         label="Security-sensitive (visible only to staff, the CA's representatives, you, the assignee and the CC list)",
         required=False
@@ -84,7 +85,7 @@ class TriageForm(forms.Form):
     assignee = forms.ModelChoiceField(label="Assignee", queryset=User.objects.filter(is_active=True), required=False)
     security_sensitive = forms.BooleanField(label="Security-sensitive", required=False)
     source = forms.ChoiceField(label="Source", choices=Incident.Source.choices)
-    became_aware_at = forms.DateTimeField(label="When the CA became aware", required=False, help_text=DT_HELP)
+    became_aware_at = UTCDateTimeField(label="When the CA became aware", required=False, help_text=DT_HELP)
 
     @classmethod
     def initial_for(cls, incident: Incident) -> dict[str, Any]:

@@ -11,6 +11,7 @@ Imports no app: a FilterSet lives beside the model it filters.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from django import forms
@@ -77,6 +78,20 @@ class IntegerParamField(forms.Field):
                 params={"min": self.min_value, "max": self.max_value},
             )
         return number
+
+
+class UTCDateTimeField(forms.DateTimeField):
+    """A form's date and time, in UTC as the database compares it: an offset PostgreSQL refuses
+    (beyond 15:59, e.g. -23:00) or an instant past year 9999 once in UTC is a field error, not a 500."""
+
+    def to_python(self, value: Any):
+        result = super().to_python(value)
+        if result is None or result.tzinfo is None:
+            return result
+        try:
+            return result.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("must fall between years 1 and 9999 in UTC.", code="out_of_range") from None
 
 
 class BooleanParamField(forms.Field):

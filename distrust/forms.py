@@ -6,6 +6,7 @@ import re
 
 from django import forms
 
+from config.filters import UTCDateTimeField
 from distrust import workflow
 from distrust.actions import CSV_COLUMNS
 from distrust.models import ClosureItem, DistrustAction
@@ -42,7 +43,7 @@ class ActionCreateForm(forms.Form):
     kind = forms.ChoiceField(choices=DistrustAction.Kind.choices, initial=DistrustAction.Kind.FULL)
     purpose_server = forms.BooleanField(label="Websites (TLS server authentication)", required=False, initial=True)
     purpose_email = forms.BooleanField(label="E-mail (S/MIME)", required=False)
-    distrust_after = forms.DateTimeField(required=False, widget=DATETIME, help_text="UTC; for distrust-after only.")
+    distrust_after = UTCDateTimeField(required=False, widget=DATETIME, help_text="UTC; for distrust-after only.")
     bug = forms.CharField(label="Bugzilla bug", max_length=200, required=False)
     reported_by = forms.CharField(max_length=300, required=False)
     reported_on = forms.DateField(required=False, widget=DATE)

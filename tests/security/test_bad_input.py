@@ -200,3 +200,19 @@ def test_a_report_with_a_nul_byte_or_a_huge_count_is_refused_or_stored_never_a_5
         {"action": "preview", "incident_description": "Issued with an OU\x00.", "ca_owner_ccadb_id": "A000001"},
     )
     assert page.status_code == 400 and "NUL byte" in page.content.decode()
+
+
+@pytest.mark.parametrize("value", ["2024-01-01T00:00:00-23:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_form_time_with_an_offset_the_database_refuses_is_stored_in_utc_or_refused(client_for, rep_a, owner_a, value):
+    from compliance.models import Incident
+
+    response = client_for(rep_a).post("/incidents/new/", {
+        "ca_owner": owner_a.pk, "title": "Late audit", "description": "d", "source": "self_reported", "became_aware_at": value,
+    })
+    if value.startswith("2024"):
+        assert response.status_code == 302
+        aware = Incident.objects.get().became_aware_at
+        assert aware.utcoffset().total_seconds() == 0 and aware.isoformat().startswith("2024-01-01T23:00")
+    else:
+        assert response.status_code in (200, 400) and Incident.objects.count() == 0
+        assert "between years 1 and 9999" in response.content.decode()
