@@ -498,8 +498,18 @@ def artifacts_generate(*, actor: Any, action: DistrustAction) -> list[Artifact]:
     return made
 
 
+def _closure_decided_by(action: DistrustAction, item: ClosureItem) -> str:
+    """Who recorded the item's current decision, for the conflict message."""
+    row = (history_sel.for_subject(action).filter(action="closure_decided", detail__certificate=item.certificate.sha256)
+           .order_by("-at", "-pk").first())
+    return row.actor_name if row is not None else ""
+
+
 @transaction.atomic
-def closure_decide(*, actor: Any, action: DistrustAction, item_id: int, decision: str, reason: str = "") -> ClosureItem:
+def closure_decide(*, actor: Any, action: DistrustAction, item_id: int, decision: str, reason: str = "",
+                   base: Any = None) -> ClosureItem:
+    """Add a cross-signed certificate to the distrust, or waive it. `base` (the page: the decision and reason
+    it showed): a decision someone else recorded meanwhile is a conflict, not overwritten."""
     _require_manage(actor)
     action = _locked(action)
     _require_may_change(action, workflow.CLOSURE_ITEMS, "decide on a cross-signed certificate")
@@ -510,6 +520,11 @@ def closure_decide(*, actor: Any, action: DistrustAction, item_id: int, decision
         raise DomainError("Decide 'added' or 'waived'.", errors={"decision": ["not a valid choice"]})
     if decision == ClosureItem.Decision.WAIVED and not reason.strip():
         raise DomainError("Waiving a cross-signed certificate needs a reason.", errors={"reason": ["required"]})
+    if base is not None:
+        # Both fields are the person's choice (the form has no "unchanged"): only a collision matters.
+        stale.merge(current={"decision": item.decision, "reason": item.reason}, base=base,
+                    proposed={k: v for k, v in (("decision", decision), ("reason", reason.strip())) if v != base.get(k)},
+                    changed_by=lambda field: _closure_decided_by(action, item))
     old = item.decision
     item.decision, item.reason, item.decided_by, item.decided_at = decision, reason.strip(), actor, timezone.now()
     item.save()

@@ -261,8 +261,19 @@ def closure_decide(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
     action = _managed(request, pk)
     form = forms.ClosureForm(request.POST)
     if form.is_valid():
-        _attempt(request, actions.closure_decide, action=action, item_id=item_id, success="Decision recorded.",
-                 **form.cleaned_data)
+        # The decision and reason the page showed for this item (config.stale): a newer one is not overwritten.
+        base = ({"decision": request.POST["base_decision"], "reason": request.POST.get("base_reason", "")}
+                if "base_decision" in request.POST else None)
+        try:
+            actions.closure_decide(actor=request.user, action=action, item_id=item_id, base=base,
+                                   **form.cleaned_data)
+        except stale.EditConflict as exc:
+            for name, conflict in exc.conflicts.items():
+                messages.error(request, stale.conflict_message(form.fields.get(name), name, conflict))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Decision recorded.")
     else:
         messages.error(request, "Choose to add or to waive.")
     return redirect(_step_url(action, workflow.home(workflow.CLOSURE_ITEMS)))

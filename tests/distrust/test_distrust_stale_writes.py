@@ -94,3 +94,27 @@ def test_api_step_write_with_a_stale_if_match_is_412_and_changes_nothing(make_ac
     # Someone who may not manage distrust is refused first, whatever the If-Match says.
     assert client_for(reviewer).post(step_url, {"reported_by": "x"}, content_type="application/json",
                                      HTTP_IF_MATCH='"0"').status_code == 403
+
+
+def test_a_closure_decision_made_meanwhile_is_not_overwritten_by_a_stale_page(make_action, staff, staff2, scenario,
+                                                                              client_for):
+    from django.contrib.messages import get_messages
+
+    from distrust import actions
+    from tests.distrust.distrust_helpers import advance
+
+    action = advance(staff, make_action(), "implement", scenario)
+    actions.artifacts_generate(actor=staff, action=action)
+    item = action.closure_items.get()
+    alice, bob = client_for(staff), client_for(staff2)
+    page = bob.get(f"/distrust/{action.pk}/steps/implement/").content.decode()
+    assert f'name="base_decision" value="{item.decision}"' in page
+    url = f"/distrust/{action.pk}/closure/{item.pk}/"
+    assert alice.post(url, {"decision": "waived", "reason": "Expires next week", "base_decision": item.decision,
+                            "base_reason": ""}).status_code == 302
+    refused = bob.post(url, {"decision": "added", "reason": "", "base_decision": item.decision, "base_reason": ""},
+                       follow=True)
+    said = [str(m) for m in get_messages(refused.wsgi_request)] + [refused.content.decode()]
+    assert any("staff changed Decision from" in m and "since you opened this form" in m for m in said)
+    item.refresh_from_db()
+    assert item.decision == "waived" and item.reason == "Expires next week" and item.decided_by == staff
