@@ -190,6 +190,7 @@ ERROR_RESPONSES = {
     "403": "Authenticated, but not permitted (or a read-only key tried to write).",
     "404": "No such object, or not one you may see.",
     "409": "Not allowed in the object's current state.",
+    "413": "The body is larger than the server accepts (MAX_REQUEST_BODY_BYTES): refused before it was read.",
     "429": "Rate limit exceeded; the Retry-After header says how many seconds to wait.",
 }
 
@@ -208,6 +209,8 @@ def add_error_responses(result, generator, request, public):
                 statuses.append("404")
             if method in ("post", "put", "patch", "delete"):
                 statuses.append("409")
+            if method in ("post", "put", "patch"):
+                statuses.append("413")
             for code in statuses:
                 operation["responses"].setdefault(
                     code, {"description": ERROR_RESPONSES[code], "content": {"application/json": {"schema": ref}}}

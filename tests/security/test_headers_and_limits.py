@@ -98,3 +98,11 @@ def test_uploads_keep_their_own_larger_limit(client_for, rep_a):
 def test_a_malformed_content_length_is_a_400(client):
     response = client.generic("POST", "/api/v1/incidents/", b"{}", content_type="application/json", CONTENT_LENGTH="lots")
     assert response.status_code == 400 and "Content-Length" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_schema_documents_the_413_on_writes(client):
+    spec = client.get("/api/v1/schema/?format=json").json()
+    create = spec["paths"]["/api/v1/incidents/"]["post"]["responses"]["413"]
+    assert create["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert "413" not in spec["paths"]["/api/v1/incidents/"]["get"]["responses"]
