@@ -246,6 +246,8 @@ def _label_value(field: forms.Field | None, value: Any) -> str:
         found = field.queryset.filter(pk=value).first()
         return str(found) if found is not None else str(value)
     if isinstance(field, forms.ChoiceField):
+        if isinstance(value, bool):  # a yes/no choice stored as a boolean (the assessment's "enumerable")
+            value = "yes" if value else "no"
         labels = {str(k): str(v) for k, v in field.choices}
         return labels.get(str(value), str(value))
     if isinstance(field, forms.BooleanField) or isinstance(value, bool):
