@@ -143,15 +143,7 @@ def statement_edit(request, pk: int):
     statement = _visible_statement(request, pk)
     if not perm.can_change_statement(request.user, statement):
         raise PermissionDenied("You may not change this statement.")
-    initial = {
-        "auditor": statement.auditor_id, "kind": statement.kind, "period_start": statement.period_start,
-        "period_end": statement.period_end if statement.kind == AuditStatement.Kind.PERIOD else None,
-        "statement_date": statement.statement_date, "url": statement.url,
-        "criteria": "\n".join(_criterion_line(c) for c in statement.criteria.all()),
-        "fingerprints": "\n".join(f.sha256 for f in statement.fingerprints.all()),
-        "findings": "\n".join(f"{f.severity}: {f.text}" for f in statement.findings.all()),
-    }
-    form = StatementForm(request.POST or None, request.FILES or None, initial=initial,
+    form = StatementForm(request.POST or None, request.FILES or None, initial=_statement_initial(statement),
                          auditors=selectors.visible_auditors(request.user),
                          can_set_source=perm.can_record_statement_from_auditor(request.user), editing=True)
     # The version the form is opened on; a refused save keeps the one it was posted with.
@@ -168,7 +160,8 @@ def statement_edit(request, pk: int):
                 findings=d["findings"], base=stale.base_from(request.POST),
             )
         except stale.EditConflict as exc:
-            base, conflict = stale.place_conflict(form, exc), True
+            now = _statement_initial(AuditStatement.objects.get(pk=statement.pk))
+            base, conflict = stale.place_conflict(form, exc, now), True
         except DomainError as exc:
             _show_error(form, exc)
         else:
@@ -177,6 +170,18 @@ def statement_edit(request, pk: int):
     return render(request, "audits/statement_form.html",
                   {"form": form, "owner": statement.ca_owner, "statement": statement, "editing": True,
                    "base": base, "stale_conflict": conflict}, status=409 if conflict else 200)
+
+
+def _statement_initial(statement: AuditStatement) -> dict:
+    """The edit form's values for a statement as it is stored."""
+    return {
+        "auditor": statement.auditor_id, "kind": statement.kind, "period_start": statement.period_start,
+        "period_end": statement.period_end if statement.kind == AuditStatement.Kind.PERIOD else None,
+        "statement_date": statement.statement_date, "url": statement.url,
+        "criteria": "\n".join(_criterion_line(c) for c in statement.criteria.all()),
+        "fingerprints": "\n".join(f.sha256 for f in statement.fingerprints.all()),
+        "findings": "\n".join(f"{f.severity}: {f.text}" for f in statement.findings.all()),
+    }
 
 
 def _criterion_line(c) -> str:
@@ -345,7 +350,9 @@ def auditor_edit(request, pk: int):
             actions.auditor_update(actor=request.user, auditor=auditor, base=stale.base_from(request.POST),
                                    **form.cleaned_data)
         except stale.EditConflict as exc:
-            base, conflict = stale.place_conflict(form, exc), True
+            fresh = Auditor.objects.get(pk=auditor.pk)
+            now = {f: getattr(fresh, f) for f in AuditorForm.base_fields}
+            base, conflict = stale.place_conflict(form, exc, now), True
         except DomainError as exc:
             _show_error(form, exc)
         else:

@@ -364,7 +364,8 @@ def incident_triage(request, number: int):
             events = act.incident_update(actor=request.user, incident=incident, base=stale.base_from(request.POST),
                                          **changes)
         except stale.EditConflict as exc:
-            base, conflict = stale.place_conflict(form, exc), True
+            now = TriageForm.initial_for(Incident.objects.get(pk=incident.pk))
+            base, conflict = stale.place_conflict(form, exc, now), True
         except DomainError as exc:
             _place_errors(form, exc)
         else:
@@ -409,7 +410,8 @@ def incident_assessment(request, number: int):
             act.assessment_save(actor=request.user, incident=incident, base=stale.base_from(request.POST),
                                 **form.action_kwargs())
         except stale.EditConflict as exc:
-            base, conflict = stale.place_conflict(form, exc), True
+            now = AssessmentForm.initial_for(Assessment.objects.filter(incident=incident).first())
+            base, conflict = stale.place_conflict(form, exc, now), True
         except DomainError as exc:
             _place_errors(form, exc)
         else:

@@ -133,8 +133,11 @@ class EditConflict(TransitionError):
 
     code = "edit_conflict"
 
-    def __init__(self, conflicts: Mapping[str, Conflict], *, current: Mapping[str, Any]):
+    def __init__(self, conflicts: Mapping[str, Conflict], *, current: Mapping[str, Any], refresh: Iterable[str] = ()):
         self.conflicts = dict(conflicts)
+        # Fields the editor left as they were that someone else changed: the page shows them as they are now,
+        # so saving again on the new base does not put the old values back.
+        self.refresh = tuple(refresh)
         self.current = canonical(dict(current))
         self.version = version_of(self.current)
         names = ", ".join(self.conflicts)
@@ -208,18 +211,21 @@ def merge(
     start = canonical(dict(base))
     keep: dict[str, Any] = {}
     conflicts: dict[str, Conflict] = {}
+    refresh: list[str] = []
     for key, value in proposed.items():
         mine = canonical(value)
         if key not in start or key not in now:
             keep[key] = value  # the page did not show it: nothing to compare against
         elif mine == start[key]:
+            if now[key] != start[key]:
+                refresh.append(key)
             continue  # left as it was: whatever is stored now stays
         elif now[key] in (start[key], mine):
             keep[key] = value
         else:
             conflicts[key] = Conflict(key, start[key], mine, now[key], changed_by(key) if changed_by else "")
     if conflicts:
-        raise EditConflict(conflicts, current=now)
+        raise EditConflict(conflicts, current=now, refresh=refresh)
     return keep
 
 
@@ -264,9 +270,32 @@ def conflict_message(field: forms.Field | None, name: str, conflict: Conflict) -
             f"{_label_value(field, conflict.yours)}. Nothing was saved: save again to put yours over theirs.")
 
 
-def place_conflict(form: forms.BaseForm, exc: EditConflict) -> str:
-    """Put each conflict beside its field (what was typed stays) and give the new `base` to render,
-    so saving again applies the person's values on top of the current version."""
+def _as_posted(field: forms.Field, value: Any) -> str | None:
+    """A value as the field's widget posts it back (None: an unticked box posts nothing)."""
+    if isinstance(field.widget, forms.CheckboxInput):
+        return "on" if value else None
+    shown = field.widget.format_value(field.prepare_value(value))
+    return "" if shown is None else str(shown)
+
+
+def place_conflict(form: forms.BaseForm, exc: EditConflict, current_initial: Mapping[str, Any] | None = None) -> str:
+    """Put each conflict beside its field and give the new `base` to render, so saving again applies
+    the person's values on top of the current version. What the person typed stays; the fields they
+    left as they were show the current values (`current_initial`: the form's initial for the object
+    as it is now), else saving again would put back what someone else changed."""
+    if current_initial is not None and exc.refresh:
+        data = form.data.copy()
+        for name in exc.refresh:
+            field = form.fields.get(name)
+            if field is None or name not in current_initial:
+                continue
+            posted = _as_posted(field, current_initial[name])
+            key = form.add_prefix(name)
+            if posted is None:
+                data.pop(key, None)
+            else:
+                data[key] = posted
+        form.data = data
     for name, conflict in exc.conflicts.items():
         field = form.fields.get(name)
         form.add_error(name if field is not None else None, conflict_message(field, name, conflict))

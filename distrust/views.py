@@ -149,7 +149,10 @@ def step_edit(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 actions.step_save(actor=request.user, action=action, step=step, data=data, complete=complete,
                                   base=stale.base_from(request.POST))
             except stale.EditConflict as exc:
-                base, conflict = stale.place_conflict(form, exc), True
+                fresh = DistrustAction.objects.get(pk=action.pk)  # the form wrote the typed values onto `action`
+                now = {name: getattr(fresh, name) for name in form.fields if name != "incident_numbers"}
+                now["incident_numbers"] = list(fresh.incidents.values_list("number", flat=True))
+                base, conflict = stale.place_conflict(form, exc, now), True
                 messages.error(request, exc.message)
             except DomainError as exc:
                 messages.error(request, exc.message)

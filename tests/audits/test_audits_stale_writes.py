@@ -91,3 +91,17 @@ def test_two_staff_edit_an_auditor_the_same_field_conflicts_other_fields_merge(m
     assert refused.status_code == 409 and "staff changed Location from Tampa, US to Tampa, FL, US" in (
         refused.content.decode())
     assert Auditor.objects.get(pk=auditor.pk).location == "Tampa, FL, US"
+
+
+def test_after_a_statement_conflict_the_page_shows_the_others_changes_to_fields_left_alone(pending_statement, rep_a,
+                                                                                         staff, client_for):
+    rep, desk = client_for(rep_a), client_for(staff)
+    form_rep, form_staff = _open_statement(rep, pending_statement), _open_statement(desk, pending_statement)
+    url = f"/audits/statements/{pending_statement.pk}/edit/"
+    assert rep.post(url, {**form_rep, "url": "https://ca.example/rep.pdf", "statement_date": "2025-02-15",
+                          "findings": "minor: a late CRL"}).status_code == 302
+    page = desk.post(url, {**form_staff, "url": "https://ca.example/staff.pdf"})
+    assert page.status_code == 409
+    body = page.content.decode()
+    assert 'name="statement_date" value="2025-02-15"' in body and "minor: a late CRL" in body
+    assert 'value="https://ca.example/staff.pdf"' in body

@@ -216,3 +216,22 @@ def test_two_staff_assess_different_considerations_both_stay_the_same_one_confli
     assert refused.status_code == 409 and "since you opened this form" in refused.content.decode()
     assessment.refresh_from_db()
     assert assessment.considerations[first]["answer"] == "yes"
+
+
+def test_after_a_conflict_the_page_shows_what_others_changed_so_saving_again_keeps_it(public_a, staff, staff2,
+                                                                                      client_for):
+    alice, bob = client_for(staff), client_for(staff2)
+    form_a, form_b = _open_triage(alice, public_a), _open_triage(bob, public_a)
+    url = f"/incidents/{public_a.number}/triage/"
+    assert alice.post(url, {**form_a, "title": "Alice's title", "whiteboard": "[alice]"}).status_code == 302
+    page = bob.post(url, {**form_b, "title": "Bob's title"})
+    assert page.status_code == 409
+    body = page.content.decode()
+    # Bob left the whiteboard alone: the page now shows Alice's, and his title as he typed it.
+    shown = dict(re.findall(r'<input type="text" name="(title|whiteboard)" value="([^"]*)"', body))
+    assert shown == {"title": "Bob&#x27;s title", "whiteboard": "[alice]"}
+    again = bob.post(url, {**form_b, "title": "Bob's title", "whiteboard": "[alice]", "base": base_of(page)})
+    assert again.status_code == 302
+    incident = Incident.objects.get(pk=public_a.pk)
+    assert incident.title == "Bob's title" and incident.whiteboard == "[alice]"
+    assert not [c for c in _changes(public_a) if c[0] == "staff2" and c[1] == "whiteboard"]
