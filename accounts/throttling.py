@@ -16,7 +16,9 @@ account and per address, reset requests per e-mail and per address.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -26,9 +28,39 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from config import proxies
+
+logger = logging.getLogger(__name__)
+CACHE_RETRY_AFTER = 10
+_cache_down_until = 0.0
+
+
+def fail_open(default):
+    """The counters are a guard, not a gate: while Redis refuses or hangs (its client gives up after
+    the short socket timeouts in settings.CACHES["api_throttle"]), a request is let through and the
+    outage is logged, so the API and sign-in keep answering instead of 500s or 30 s hangs."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def guarded(*args, **kwargs):
+            global _cache_down_until
+            if time.monotonic() < _cache_down_until:
+                return default() if callable(default) else default
+            try:
+                return fn(*args, **kwargs)
+            except (RedisError, OSError) as exc:
+                # One timeout, then CACHE_RETRY_AFTER seconds without asking: a request never waits twice.
+                _cache_down_until = time.monotonic() + CACHE_RETRY_AFTER
+                logger.warning("rate limiting skipped for %s s: its cache does not answer (%s)", CACHE_RETRY_AFTER, exc)
+                return default() if callable(default) else default
+
+        return guarded
+
+    return wrap
+
 
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -57,6 +89,7 @@ def client_address(request) -> str:
     return proxies.client_address(request.META)
 
 
+@fail_open(None)
 def _hit(scope: str, ident: str, rate: Rate) -> int | None:
     """Count one request; None if within the rate, else the seconds until the window ends."""
     cache = caches["api_throttle"]
@@ -139,6 +172,7 @@ def _ident(text: str) -> str:
     return hashlib.sha256(text.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+@fail_open(lambda: (0, time.time()))
 def _window_count(cache_key: str, seconds: int) -> tuple[int, float]:
     """The count under cache_key and when its window ends (0, now if none)."""
     cache = caches["api_throttle"]
@@ -146,6 +180,7 @@ def _window_count(cache_key: str, seconds: int) -> tuple[int, float]:
     return int(values.get(cache_key) or 0), float(values.get(cache_key + ":ends") or time.time())
 
 
+@fail_open(0)
 def _count(cache_key: str, seconds: int) -> int:
     cache = caches["api_throttle"]
     if cache.add(cache_key + ":ends", time.time() + seconds, timeout=seconds):
@@ -181,6 +216,7 @@ def signin_failed(request, username: str) -> None:
         _count(cache_key, settings.SIGNIN_WINDOW_SECONDS)
 
 
+@fail_open(None)
 def signin_succeeded(request, username: str) -> None:
     """A right password below the limit clears the account's failures (the address keeps its count)."""
     caches["api_throttle"].delete_many([f"signin:account:{_ident(username)}", f"signin:account:{_ident(username)}:ends"])

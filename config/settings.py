@@ -308,7 +308,10 @@ for _name, _rate in (("API_RATE_PER_KEY", API_RATE_LIMITS["key"]), ("API_RATE_PE
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "api_throttle": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "rw-throttle"}
+        # Short socket timeouts: the limiter fails open (accounts.throttling.fail_open) rather than
+        # holding a request while Redis refuses or hangs.
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "rw-throttle",
+         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rw-throttle"}
     ),
