@@ -7,10 +7,10 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.utils import timezone
 
-DUMP = Path(settings.BASE_DIR) / "tests" / "fixtures" / "incidents" / "ca_compliance_bugs_2014-2026.json"
+# Beside the code, not in tests/: the image leaves tests/ out (demo_data/SOURCE.md says where it is from).
+DUMP = Path(__file__).resolve().parent / "demo_data" / "ca_compliance_bugs_2014-2026.json"
 DEMO_MARK = "(demo)"
 
 

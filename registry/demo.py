@@ -8,11 +8,12 @@ import hashlib
 import json
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
-CERTDATA = FIXTURES / "nss" / "certdata_v2.86_2026-04-09.txt"
-OWNERS_CSV = FIXTURES / "registry" / "ccadb_IncludedCACertificateReportForMSFTCSV_2025-10.csv"
-CHAINS = FIXTURES / "certs" / "chains" / "limbo_online"
-CROSS_SIGNED = FIXTURES / "registry" / "starfield_g5_cross_signed.pem"
+# Beside the code, not in tests/: the image leaves tests/ out (demo_data/SOURCE.md says where each file is from).
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+CERTDATA = DEMO_DATA / "certdata_v2.86_2026-04-09.txt"
+OWNERS_CSV = DEMO_DATA / "ccadb_IncludedCACertificateReportForMSFTCSV_2025-10.csv"
+CHAINS = DEMO_DATA / "limbo_online"
+CROSS_SIGNED = DEMO_DATA / "starfield_g5_cross_signed.pem"
 
 
 def load(stdout) -> None:

@@ -17,6 +17,7 @@ from config.errors import DomainError
 from distrust import actions
 from pki import certdata
 from tests.distrust.distrust_helpers import FIXTURES, USAGE_CSV, decide_data
+from tests.registry.registry_data import V2_86
 
 REVOKED = FIXTURES / "onecrl" / "revoked_intermediates_2019-12"
 DISTRUSTED_V2_18 = FIXTURES / "certs_distrusted_v2_18"
@@ -68,7 +69,7 @@ def test_onecrl_records_of_the_317_revoked_intermediates_match_their_real_kinto_
 def test_nss_trust_objects_of_the_19_v2_18_distrusts_match_certdata_byte_for_byte(staff, make_action):
     from registry.actions import certificates_import
 
-    import_certdata(NSS / "certdata_v2.86_2026-04-09.txt")  # today's root store, without these entries
+    import_certdata(V2_86)  # today's root store, without these entries
     paths = sorted(DISTRUSTED_V2_18.glob("*.der"))
     assert len(paths) == 19
     certificates_import(actor=None, items=[(p.read_bytes(), p.name) for p in paths])
@@ -108,7 +109,7 @@ def test_distrust_after_on_top_of_v2_54_writes_entrust_as_v2_86_does(staff, make
     from distrust import artifacts, selectors
 
     new_text = artifacts.certdata_new_text(action, selectors.current_certdata_text())
-    v2_86 = certdata.parse((NSS / "certdata_v2.86_2026-04-09.txt").read_text(encoding="utf-8"), source="v2.86")
+    v2_86 = certdata.parse((V2_86).read_text(encoding="utf-8"), source="v2.86")
     (real,) = [o for o in v2_86.certificates if o.label == "Entrust Root Certification Authority"]
     ours = certdata.parse(new_text, source="new")
     (cert_obj,) = [o for o in ours.certificates if o.label == "Entrust Root Certification Authority"]

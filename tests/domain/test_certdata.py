@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pki import certdata
 from pki.certdata import CertdataError
 from pki.x509 import load_der
+from tests.registry.registry_data import V2_86
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NSS = FIXTURES / "nss"
-V2_86 = NSS / "certdata_v2.86_2026-04-09.txt"
 V2_80 = NSS / "certdata_v2.80_2025-06-08.txt"
 V2_54 = NSS / "certdata_v2.54_2022-03-23.txt"
 V2_18 = NSS / "certdata_v2.18_2017-11-16.txt"

@@ -14,6 +14,7 @@ import pytest
 from pki.paths import AnchorTrust, compute_links, cross_sign_groups, evaluate, find_paths, parents_map
 from pki.x509 import ParsedCertificate, load_der, load_pem, verify_issued_by
 from tests.domain import certgen
+from tests.registry.registry_data import DEMO_DATA
 
 CHAINS = Path(__file__).resolve().parent.parent / "fixtures" / "certs" / "chains"
 
@@ -50,7 +51,7 @@ def test_cryptography_io_bundle() -> None:
     ]
 
 
-LIMBO = sorted((CHAINS / "limbo_online").glob("*.limbo.json"))
+LIMBO = sorted((DEMO_DATA / "limbo_online").glob("*.limbo.json"))
 
 
 @pytest.mark.parametrize("path", LIMBO, ids=lambda p: p.name.split(".limbo")[0])

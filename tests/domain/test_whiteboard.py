@@ -18,7 +18,8 @@ from compliance.domain.whiteboard import (
     parse_whiteboard_date,
 )
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "incidents" / "ca_compliance_bugs_2014-2026.json"
+# The one copy, beside the demo that loads it (compliance/demo_data/SOURCE.md).
+FIXTURE = Path(__file__).resolve().parent.parent.parent / "compliance" / "demo_data" / "ca_compliance_bugs_2014-2026.json"
 
 
 @pytest.fixture(scope="module")

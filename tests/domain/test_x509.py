@@ -35,6 +35,7 @@ from pki.x509 import (
     verify_issued_by,
 )
 from tests.domain import certgen
+from tests.registry.registry_data import V2_86
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CERTS = FIXTURES / "certs"
@@ -98,7 +99,7 @@ def comment(obj: dict, prefix: str) -> str:
     return line
 
 
-RELEASES = sorted(NSS.glob("certdata_v*.txt"))
+RELEASES = sorted([*NSS.glob("certdata_v*.txt"), V2_86])
 
 
 def test_nss_fixture_releases_are_present() -> None:

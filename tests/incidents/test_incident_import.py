@@ -14,7 +14,8 @@ from compliance.domain.whiteboard import KNOWN_TAGS, parse_whiteboard
 from compliance.models import Incident, IncidentTag
 from registry.models import CAOwner
 
-DUMP = Path(__file__).resolve().parent.parent / "fixtures" / "incidents" / "ca_compliance_bugs_2014-2026.json"
+# The one copy, beside the demo that loads it (compliance/demo_data/SOURCE.md).
+DUMP = Path(__file__).resolve().parent.parent.parent / "compliance" / "demo_data" / "ca_compliance_bugs_2014-2026.json"
 
 
 def _run(*args) -> str:

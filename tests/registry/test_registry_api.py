@@ -9,7 +9,7 @@ from pki import certdata
 from registry.actions import certificates_import, root_store_entry_add
 from registry.models import Certificate, RootStoreEntry
 from tests.domain import certgen
-from tests.registry.registry_data import NSS
+from tests.registry.registry_data import NSS, V2_86
 
 pytestmark = pytest.mark.django_db
 TRUSTED = RootStoreEntry.Trust.TRUSTED_DELEGATOR
@@ -118,7 +118,7 @@ def test_certdata_block_for_an_nss_root_is_what_nss_wrote():
     """For a root imported from NSS v2.86, the rendered blocks equal NSS's own text for it."""
     from django.test import Client
 
-    path = NSS / "certdata_v2.86_2026-04-09.txt"
+    path = V2_86
     call_command("import_certdata", str(path), stdout=open("/dev/null", "w"))
     nss = certdata.parse(path.read_bytes(), source="nss")
     client = Client()

@@ -11,13 +11,13 @@ from history.models import Event
 from pki import certdata
 from registry.models import CertdataBlock, Certificate, RegistryHistory, RootStoreEntry
 from registry.selectors import export_certdata_text
-from tests.registry.registry_data import NSS
+from tests.registry.registry_data import NSS, V2_86
 
 NSS_FILES = [
-    "certdata_v2.18_2017-11-16.txt",
-    "certdata_v2.54_2022-03-23.txt",
-    "certdata_v2.80_2025-06-08.txt",
-    "certdata_v2.86_2026-04-09.txt",
+    NSS / "certdata_v2.18_2017-11-16.txt",
+    NSS / "certdata_v2.54_2022-03-23.txt",
+    NSS / "certdata_v2.80_2025-06-08.txt",
+    V2_86,
 ]
 
 
@@ -26,9 +26,8 @@ def _import(path, stdout=None):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", NSS_FILES)
-def test_each_nss_file_round_trips_byte_for_byte(name, tmp_path):
-    path = NSS / name
+@pytest.mark.parametrize("path", NSS_FILES, ids=lambda p: p.name)
+def test_each_nss_file_round_trips_byte_for_byte(path, tmp_path):
     _import(path)
     out = tmp_path / "exported.txt"
     call_command("export_certdata", output=str(out), stderr=StringIO())
@@ -37,17 +36,17 @@ def test_each_nss_file_round_trips_byte_for_byte(name, tmp_path):
 
 @pytest.mark.django_db
 def test_importing_files_one_after_another_exports_the_last_one_exactly():
-    for name in NSS_FILES:
-        _import(NSS / name)
+    for path in NSS_FILES:
+        _import(path)
     # Going back to an older file removes the newer roots again.
-    _import(NSS / NSS_FILES[0])
-    assert export_certdata_text().encode() == (NSS / NSS_FILES[0]).read_bytes()
+    _import(NSS_FILES[0])
+    assert export_certdata_text().encode() == NSS_FILES[0].read_bytes()
 
 
 @pytest.mark.django_db
 def test_v2_86_import_counts_roots_trust_and_distrust_after():
     out = StringIO()
-    _import(NSS / "certdata_v2.86_2026-04-09.txt", stdout=out)
+    _import(V2_86, stdout=out)
     assert RootStoreEntry.objects.count() == 167
     assert Certificate.objects.count() == 167
     assert RootStoreEntry.objects.filter(certificate__isnull=True).count() == 0
@@ -79,7 +78,7 @@ def test_v2_18_keeps_all_28_not_trusted_entries_and_9_trust_only():
 def test_changing_one_entry_changes_only_its_blocks(django_user_model):
     from registry.actions import root_store_entry_update
 
-    path = NSS / "certdata_v2.86_2026-04-09.txt"
+    path = V2_86
     _import(path)
     original = certdata.parse(path.read_bytes(), source="nss")
     entry = RootStoreEntry.objects.get(label="GlobalSign Root CA")
@@ -98,7 +97,7 @@ def test_changing_one_entry_changes_only_its_blocks(django_user_model):
 def test_removed_entry_disappears_and_new_entry_is_appended_in_nss_style():
     from registry.actions import root_store_entry_add
 
-    path = NSS / "certdata_v2.86_2026-04-09.txt"
+    path = V2_86
     _import(path)
     original = certdata.parse(path.read_bytes(), source="nss")
     RootStoreEntry.objects.get(label="GlobalSign Root CA").delete()
@@ -128,7 +127,7 @@ def test_removed_entry_disappears_and_new_entry_is_appended_in_nss_style():
     [("err_distrust", "CK_BBOOL CK_TRUE where a date belongs")],
 )
 def test_malformed_testlib_file_names_file_and_object_and_stores_nothing(object_label, problem):
-    _import(NSS / "certdata_v2.86_2026-04-09.txt")
+    _import(V2_86)
     before = (RootStoreEntry.objects.count(), CertdataBlock.objects.count(), Certificate.objects.count())
     path = NSS / "testlib" / "certdata-testlib.txt"
     with pytest.raises(CommandError) as err:
@@ -136,7 +135,7 @@ def test_malformed_testlib_file_names_file_and_object_and_stores_nothing(object_
     message = str(err.value)
     assert str(path) in message and object_label in message and problem in message
     assert (RootStoreEntry.objects.count(), CertdataBlock.objects.count(), Certificate.objects.count()) == before
-    assert export_certdata_text().encode() == (NSS / "certdata_v2.86_2026-04-09.txt").read_bytes()
+    assert export_certdata_text().encode() == (V2_86).read_bytes()
 
 
 @pytest.mark.django_db

@@ -15,9 +15,9 @@ from registry.actions import certificates_import, root_store_entry_add
 from registry.models import Certificate, IssuerLink, RootStoreEntry
 from registry.selectors import cross_signs, path_details, paths_for, trust_graph
 from tests.domain import certgen
-from tests.registry.registry_data import CERTS, NSS, REGISTRY
+from tests.registry.registry_data import CERTS, DEMO_DATA, V2_86
 
-LIMBO = sorted((CERTS / "chains" / "limbo_online").glob("*.limbo.json"))
+LIMBO = sorted((DEMO_DATA / "limbo_online").glob("*.limbo.json"))
 TRUSTED = RootStoreEntry.Trust.TRUSTED_DELEGATOR
 NOT_TRUSTED = RootStoreEntry.Trust.NOT_TRUSTED
 
@@ -202,7 +202,7 @@ def test_real_site_chain_reaches_its_trusted_root(path):
 @pytest.mark.django_db
 def test_real_chains_reach_nss_roots_and_cross_signs_add_paths():
     """The 14 real site chains against NSS v2.86: each reaches an NSS root, by verified links only."""
-    call_command("import_certdata", str(NSS / "certdata_v2.86_2026-04-09.txt"), stdout=open("/dev/null", "w"))
+    call_command("import_certdata", str(V2_86), stdout=open("/dev/null", "w"))
     peers = []
     items = []
     for path in LIMBO:
@@ -223,8 +223,8 @@ def test_real_chains_reach_nss_roots_and_cross_signs_add_paths():
 def test_real_cross_signed_root_gives_a_second_path_to_an_older_nss_root():
     """Starfield Root G2 is an NSS root and is also certified by Starfield Class 2 (CCADB):
     its G5 intermediate reaches both NSS roots, the second path through the cross-sign."""
-    call_command("import_certdata", str(NSS / "certdata_v2.86_2026-04-09.txt"), stdout=open("/dev/null", "w"))
-    pem = (REGISTRY / "starfield_g5_cross_signed.pem").read_bytes()
+    call_command("import_certdata", str(V2_86), stdout=open("/dev/null", "w"))
+    pem = (DEMO_DATA / "starfield_g5_cross_signed.pem").read_bytes()
     certificates_import(actor=None, items=[(pem, "starfield")])
     g5 = Certificate.objects.get(sha256="29E502995310403685DD6258F9D04856878963042D4749C6D5D9773A310C31C0")
     cross = Certificate.objects.get(sha256="9F43D52E808C20AFF69E02FAAC205AAC684E6975213D6620FAC64BDE5FCAB4BC")
