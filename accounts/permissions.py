@@ -235,6 +235,11 @@ def can_view_private_comments(user: Any) -> bool:
     return is_staff(user)
 
 
+def can_view_comment(user: Any, comment: Any) -> bool:
+    """One comment (a page, a mail that quotes it): its incident's rule, and staff-only while private."""
+    return can_view_incident(user, comment.incident) and (not comment.is_private or can_view_private_comments(user))
+
+
 def can_view_private_decisions(user: Any) -> bool:
     """Staff decisions and the staff assessment: staff-only until staff publish a decision."""
     return is_staff(user)

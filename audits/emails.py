@@ -1,9 +1,9 @@
-"""Mail the audits feature sends. Called from transaction.on_commit, never inside a transaction."""
+"""Mail the audits feature sends, built for the outbox (notifications) when it sends."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -12,11 +12,9 @@ def verification_url(token: str) -> str:
     return settings.SITE_URL + reverse("audits:verify", args=[token])
 
 
-def send_verification_request(request_id: int, token: str) -> None:
-    """Ask the auditor's verification contact to confirm or deny a statement a CA says they issued."""
-    from audits.models import VerificationRequest
-
-    request = VerificationRequest.objects.select_related("statement__ca_owner", "statement__auditor").get(pk=request_id)
+def verification_message(request, token: str) -> EmailMessage:
+    """Ask the auditor's verification contact to confirm or deny a statement a CA says they issued.
+    Built when the outbox sends it (audits.actions.verification_mail), never inside a request."""
     statement = request.statement
     context = {
         "statement": statement,
@@ -25,9 +23,8 @@ def send_verification_request(request_id: int, token: str) -> None:
         "url": verification_url(token),
         "expires_at": request.expires_at,
     }
-    send_mail(
+    return EmailMessage(
         subject=f"Please confirm an audit statement for {statement.ca_owner}",
-        message=render_to_string("audits/email/verification_request.txt", context),
-        from_email=None,
-        recipient_list=[request.sent_to],
+        body=render_to_string("audits/email/verification_request.txt", context),
+        to=[request.sent_to],
     )

@@ -223,7 +223,12 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.*": {"queue": "notifications"},
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task a killed worker had taken (acks_late) goes back to the queue after this many seconds
+# (Redis's visibility timeout; Celery's default is an hour). Notification sends are claimed with a
+# compare-and-set, so a task delivered twice never mails twice; a claim its worker never finished is
+# released by the next sweep after NOTIFICATION_STALE_CLAIM_SECONDS.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 # Each app adds its periodic jobs here, next to one another, so the whole schedule is readable in one place.
@@ -231,6 +236,12 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # Notifications: the deadline sweep (minutes, NOTIFICATION_SWEEP_MINUTES) and the daily digest (UTC hour).
 NOTIFICATION_SWEEP_MINUTES = env_int("NOTIFICATION_SWEEP_MINUTES", 15)
 NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 7)
+NOTIFICATION_STALE_CLAIM_SECONDS = env_int("NOTIFICATION_STALE_CLAIM_SECONDS", 120)
+if NOTIFICATION_STALE_CLAIM_SECONDS < 3 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured("NOTIFICATION_STALE_CLAIM_SECONDS must be at least 3 x EMAIL_TIMEOUT, or a slow "
+                               "but live SMTP conversation could be taken over and its mail sent twice.")
+if not 60 <= CELERY_VISIBILITY_TIMEOUT <= 43200:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be between 60 and 43200 seconds.")
 if not 1 <= NOTIFICATION_SWEEP_MINUTES <= 1440:
     raise ImproperlyConfigured("NOTIFICATION_SWEEP_MINUTES must be between 1 and 1440.")
 if not 0 <= NOTIFICATION_DIGEST_HOUR <= 23:

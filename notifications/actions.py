@@ -9,7 +9,7 @@ exponential backoff (never lost); after MAX_ATTEMPTS it is marked failed for sta
 
 The one window left: a worker that dies after the SMTP server accepted a mail and before
 the row is marked sent. Its claim goes stale and the sweep puts it back to pending after
-STALE_CLAIM_AFTER, so that mail may go out twice: at least once, rather than lost.
+stale_claim_after() (2 minutes), so that mail may go out twice: at least once, rather than lost.
 """
 
 from __future__ import annotations
@@ -29,7 +29,17 @@ from django.utils import timezone
 from accounts import permissions as perm
 from config.errors import DomainError, NotPermitted
 from notifications import finders
-from notifications.models import Delivery, Kind, Notification, NotificationPreference, SweepRun, Watch
+from notifications.models import (
+    Category,
+    Delivery,
+    Kind,
+    Notification,
+    NotificationPreference,
+    Reason,
+    SweepRun,
+    Watch,
+    category_of,
+)
 from notifications.tokens import unsubscribe_token, user_for_unsubscribe_token  # noqa: F401 (views and tests use them here)
 
 logger = logging.getLogger(__name__)
@@ -37,7 +47,14 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
-STALE_CLAIM_AFTER = timedelta(minutes=15)
+
+
+def stale_claim_after() -> timedelta:
+    """How long a claim may stay unfinished before the sweep hands its row to another worker
+    (NOTIFICATION_STALE_CLAIM_SECONDS, default 2 minutes: well above one SMTP conversation's EMAIL_TIMEOUT)."""
+    from django.conf import settings
+
+    return timedelta(seconds=settings.NOTIFICATION_STALE_CLAIM_SECONDS)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -50,9 +67,22 @@ def default_delivery(user: Any) -> str:
     return Delivery.DIGEST if user.is_staff else Delivery.IMMEDIATE
 
 
-def delivery_for(user: Any) -> str:
+def delivery_for(user: Any, kind: str = "") -> str:
+    """The user's choice for the category of `kind` (reminders when no kind is given)."""
     pref = getattr(user, "notification_preference", None)
-    return pref.delivery if pref is not None else default_delivery(user)
+    category = category_of(kind) if kind else Category.REMINDERS
+    if category == Category.REMINDERS:
+        return pref.delivery if pref is not None else default_delivery(user)
+    chosen = (pref.by_category or {}).get(category) if pref is not None else None
+    return chosen if chosen in Delivery.values else Delivery.IMMEDIATE
+
+
+def deliveries_for(user: Any) -> dict[str, str]:
+    """Every category's current choice, for the settings page."""
+    return {category: delivery_for(user, kind) for category, kind in _KIND_OF_CATEGORY.items()}
+
+
+_KIND_OF_CATEGORY = {Category.REMINDERS: "", **{category_of(k): k for k in Kind.values if category_of(k) != Category.REMINDERS}}
 
 
 # --- The sweep ---------------------------------------------------------------------------
@@ -187,7 +217,7 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
 
     wanted: set[int] = set()
     for f in findings:
-        wanted |= set(f.user_ids)
+        wanted |= set(f.user_ids) | {user_id for user_id, _ in f.user_reasons}
     wanted |= {u for s in reps.values() for u in s}
     wanted |= {u for s in watch_owner.values() for u in s} | {u for s in watch_incident.values() for u in s}
     need_staff = any(f.staff for f in findings) or any(f.security_sensitive for f in findings)
@@ -210,16 +240,23 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
     rows: list[Notification] = []
     for f in findings:
         owner_id = f.ca_owner_id or f.extra.get("incident_owner_id")
-        audience: set[int] = set(f.user_ids)
+        reasons: dict[int, set[str]] = defaultdict(set)
+        for user_id in f.user_ids:
+            reasons[user_id].add(Reason.NAMED)
+        for user_id, reason in f.user_reasons:
+            reasons[user_id].add(reason)
         if f.ca_owner_id:
-            audience |= reps.get(f.ca_owner_id, set())
+            for user_id in reps.get(f.ca_owner_id, set()):
+                reasons[user_id].add(Reason.CA_REPRESENTATIVE)
         if f.watchers:
-            if owner_id:
-                audience |= watch_owner.get(owner_id, set())
-            if f.incident_id:
-                audience |= watch_incident.get(f.incident_id, set())
+            watching = (watch_owner.get(owner_id, set()) if owner_id else set()) | (
+                watch_incident.get(f.incident_id, set()) if f.incident_id else set())
+            for user_id in watching:
+                reasons[user_id].add(Reason.WATCH)
         if f.staff:
-            audience |= staff_ids
+            for user_id in staff_ids:
+                reasons[user_id].add(Reason.STAFF)
+        audience = set(reasons) - f.exclude_user_ids
         if f.security_sensitive:
             # A question to a named person leaves out the CA's representatives (ca_owner_id None),
             # but who may see the incident still depends on its CA owner.
@@ -234,12 +271,18 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
             user = users.get(user_id)
             if user is None or not user.email:
                 continue
-            delivery = delivery_for(user)
-            rows.append(_row(f, run=run, created_at=created_at, recipient=user, email="", delivery=delivery))
+            delivery = delivery_for(user, f.kind)
+            rows.append(_row(f, run=run, created_at=created_at, recipient=user, email="", delivery=delivery,
+                             reason=_reason_text(reasons[user_id])))
         for address in f.emails:
             rows.append(_row(f, run=run, created_at=created_at, recipient=None, email=address.lower(),
-                             delivery=Delivery.IMMEDIATE))
+                             delivery=Delivery.IMMEDIATE, reason=Reason.AUDITOR))
     return rows
+
+
+def _reason_text(reasons: set[str]) -> str:
+    """The reasons in Reason's order, space-separated (as X-Bugzilla-Reason lists them)."""
+    return " ".join(r for r in Reason.values if r in reasons)
 
 
 @dataclass(frozen=True)
@@ -250,18 +293,20 @@ class _IncidentSeen:
     security_sensitive: bool
 
 
-def _row(f: finders.Finding, *, run, created_at, recipient, email, delivery) -> Notification:
+def _row(f: finders.Finding, *, run, created_at, recipient, email, delivery, reason) -> Notification:
+    thread = f.thread or (f"incident-{f.incident_id}" if f.incident_id else "")
     return Notification(
         subject_type=f.subject_type, subject_id=f.subject_id, kind=f.kind, due_date=f.due_date, due_at=f.due_at,
         recipient=recipient, email=email, title=f.title[:400], body=f.body, url=f.url[:500], delivery=delivery,
+        reason=reason[:100], thread=thread[:60],
         state=Notification.State.SKIPPED if delivery == Delivery.NONE else Notification.State.PENDING,
         next_attempt_at=created_at, sweep_run=run, created_at=created_at,
     )
 
 
 def claims_release_stale(*, now: datetime) -> int:
-    """Claims older than STALE_CLAIM_AFTER belong to a worker that died: make them sendable again."""
-    return Notification.objects.stale_claims(before=now - STALE_CLAIM_AFTER).update(
+    """Claims older than stale_claim_after() belong to a worker that died: make them sendable again."""
+    return Notification.objects.stale_claims(before=now - stale_claim_after()).update(
         state=Notification.State.PENDING, claim_token="", next_attempt_at=now,
         last_error="The worker sending it stopped before it finished; sent again.",
     )
@@ -331,6 +376,9 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> S
     try:
         if row.kind == Kind.VERIFICATION_FOLLOW_UP:
             _resend_verification_request(row.subject_id)
+        elif row.kind == Kind.VERIFICATION_REQUEST:
+            if not _send_verification_request(row):
+                return SendResult(claimed=True, sent=False)
         else:
             emails.send_notification(row)
     except Exception as exc:
@@ -339,6 +387,22 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> S
         raise SendFailed(str(exc), retry_in=retry_in) from exc
     _mark_sent(token, now=timezone.now())
     return SendResult(claimed=True, sent=True)
+
+
+def _send_verification_request(row: Notification) -> bool:
+    """The auditor's mail, with a link made now (audits.actions.verification_mail). A request answered,
+    replaced or expired before it went is not sent: the row is marked skipped, saying why."""
+    from audits.actions import VerificationLinkError, verification_mail
+    from notifications import emails
+
+    try:
+        message = verification_mail(row.subject_id)
+    except VerificationLinkError as exc:
+        Notification.objects.filter(pk=row.pk, state=Notification.State.CLAIMED).update(
+            state=Notification.State.SKIPPED, claim_token="", last_error=exc.message)
+        return False
+    emails.send_outbox_message(message, row)
+    return True
 
 
 def _resend_verification_request(statement_id: int) -> None:
@@ -402,31 +466,48 @@ def digest_send(*, user_id: int, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def preference_set(*, actor: Any, delivery: str) -> NotificationPreference:
+def preference_set(*, actor: Any, delivery: str | None = None, by_category: dict[str, str] | None = None
+                   ) -> NotificationPreference:
+    """Choose the delivery of reminders (`delivery`) and of any other category (`by_category`).
+    Rows still waiting for mail follow the new choice of their category; "none" keeps them in the app only."""
     if not perm.can_manage_notifications(actor):
         raise NotPermitted("Sign in to choose how you get reminders.")
-    if delivery not in Delivery.values:
-        raise DomainError(f"Delivery {delivery!r} is not one of {', '.join(Delivery.values)}.",
-                          errors={"delivery": ["Choose one of the options."]})
+    chosen = dict(by_category or {})
+    if delivery is not None:
+        chosen[Category.REMINDERS] = delivery
+    errors = {}
+    for category, value in chosen.items():
+        if category not in Category.values:
+            errors[category] = [f"Unknown kind of notification {category!r}."]
+        elif value not in Delivery.values:
+            errors[category] = ["Choose one of the options."]
+    if errors or not chosen:
+        raise DomainError("Nothing was saved: choose a delivery for each kind of notification.",
+                          errors=errors or {"delivery": ["Choose one of the options."]})
     pref, _ = NotificationPreference.objects.select_for_update().get_or_create(
-        user=actor, defaults={"delivery": delivery}
+        user=actor, defaults={"delivery": default_delivery(actor)}
     )
-    if pref.delivery != delivery:
-        pref.delivery = delivery
-        pref.save(update_fields=["delivery", "updated_at"])
-    # Rows waiting for mail follow the new choice; "none" keeps them in the app only.
-    pending = Notification.objects.filter(recipient=actor, state=Notification.State.PENDING)
-    if delivery == Delivery.NONE:
-        pending.update(delivery=delivery, state=Notification.State.SKIPPED)
-    else:
-        pending.update(delivery=delivery)
+    pref.delivery = chosen.pop(Category.REMINDERS, pref.delivery)
+    pref.by_category = {**(pref.by_category or {}), **chosen}
+    pref.save(update_fields=["delivery", "by_category", "updated_at"])
+    actor.notification_preference = pref
+    pending = list(Notification.objects.filter(recipient=actor, state=Notification.State.PENDING).only("pk", "kind"))
+    by_delivery: dict[str, list[int]] = defaultdict(list)
+    for row in pending:
+        by_delivery[delivery_for(actor, row.kind)].append(row.pk)
+    for value, ids in by_delivery.items():
+        rows = Notification.objects.filter(pk__in=ids)
+        if value == Delivery.NONE:
+            rows.update(delivery=value, state=Notification.State.SKIPPED)
+        else:
+            rows.update(delivery=value)
     return pref
 
 
 def unsubscribe(*, token: str) -> NotificationPreference:
-    """One click from an e-mail: stop all reminder mail (still shown in the app)."""
+    """One click from an e-mail: stop all mail of every kind (still shown in the app)."""
     user = user_for_unsubscribe_token(token)
-    return preference_set(actor=user, delivery=Delivery.NONE)
+    return preference_set(actor=user, by_category={c: Delivery.NONE for c in Category.values})
 
 
 @transaction.atomic

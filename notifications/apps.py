@@ -7,4 +7,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         # Registers the tasks in every process (web too), so actions can queue them by name.
-        from notifications import tasks  # noqa: F401
+        from notifications import events, tasks  # noqa: F401
+
+        # Bug-mail: incidents announce their events (compliance.signals); this app mails them.
+        events.connect()

@@ -6,6 +6,9 @@ List-Unsubscribe / List-Unsubscribe-Post headers (RFC 8058), so mail clients off
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
@@ -35,6 +38,30 @@ def _send(message: EmailMessage) -> None:
         message.send()
 
 
+def _host() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "rootwatch.invalid"
+
+
+def thread_headers(notification) -> dict[str, str]:
+    """Threading as Bugzilla does it: per recipient, the incident's "New incident" mail has the thread's
+    root Message-ID and every later mail refers to it (In-Reply-To, References), so one incident is one
+    thread. Other mails' Message-ID is fixed per row: a mail sent again after a crash is the same message."""
+    host = _host()
+    headers = {"Message-ID": f"<notification-{notification.pk}@{host}>"}
+    if notification.thread:
+        who = notification.recipient_id or hashlib.sha256(notification.email.encode()).hexdigest()[:12]
+        root = f"<{notification.thread}-{who}@{host}>"
+        if notification.kind == "incident_filed":
+            headers["Message-ID"] = root
+        else:
+            headers["In-Reply-To"] = root
+            headers["References"] = root
+    if notification.reason:
+        headers["X-Rootwatch-Reason"] = notification.reason
+    headers["X-Rootwatch-Type"] = notification.kind
+    return headers
+
+
 def send_notification(notification) -> None:
     user = notification.recipient
     to = user.email if user else notification.email
@@ -45,12 +72,20 @@ def send_notification(notification) -> None:
         "unsubscribe_url": unsubscribe_url(user) if user else "",
         "settings_url": settings.SITE_URL + reverse("notifications:settings"),
     }
+    headers = _headers(user, key=str(notification.pk)) if user else {"X-Rootwatch-Notification": str(notification.pk)}
     message = EmailMessage(
         subject=f"[Rootwatch] {notification.title}",
         body=render_to_string("notifications/email/notification.txt", context),
         to=[to],
-        headers=_headers(user, key=str(notification.pk)) if user else {"X-Rootwatch-Notification": str(notification.pk)},
+        headers={**headers, **thread_headers(notification)},
     )
+    _send(message)
+
+
+def send_outbox_message(message: EmailMessage, notification) -> None:
+    """A message another app built (the auditor's verification request), sent for its outbox row."""
+    message.extra_headers = {**message.extra_headers, "X-Rootwatch-Notification": str(notification.pk),
+                             **thread_headers(notification)}
     _send(message)
 
 
@@ -64,7 +99,7 @@ def send_digest(user, notifications: list) -> None:
     }
     count = len(notifications)
     message = EmailMessage(
-        subject=f"[Rootwatch] Daily digest: {count} reminder{'' if count == 1 else 's'}",
+        subject=f"[Rootwatch] Daily digest: {count} notification{'' if count == 1 else 's'}",
         body=render_to_string("notifications/email/digest.txt", context),
         to=[user.email],
         headers=_headers(user, key=",".join(str(n.pk) for n in notifications)),

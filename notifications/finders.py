@@ -50,6 +50,10 @@ class Finding:
     # the object it is asked about). Every recipient must pass it, whoever else (watchers, named
     # people) the audience started from. Incidents use security_sensitive above.
     seen_as: tuple[str, object] | None = field(default=None, compare=False, hash=False)
+    # Named people with why (Reason keys), for events; user_ids above read as "Named".
+    user_reasons: tuple[tuple[int, str], ...] = ()
+    exclude_user_ids: frozenset[int] = frozenset()  # e.g. whoever acted: nobody is mailed their own change
+    thread: str = ""  # Notification.thread: one incident, one mail thread
 
     @property
     def due_date(self) -> date:

@@ -1,12 +1,35 @@
 from django import forms
 
-from notifications.models import Delivery
+from notifications.models import Category, Delivery
 
 
 class PreferenceForm(forms.Form):
+    """One choice per category: `delivery` for deadline reminders, the others named by Category key
+    (a category left out of a post keeps its choice)."""
+
     delivery = forms.ChoiceField(
-        label="How should reminders reach you?", choices=Delivery.choices, widget=forms.RadioSelect
+        label="Deadline reminders", choices=Delivery.choices, widget=forms.RadioSelect
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for category, label in Category.choices:
+            if category != Category.REMINDERS:
+                self.fields[category] = forms.ChoiceField(
+                    label=label, choices=EVENT_DELIVERY, widget=forms.RadioSelect, required=False)
+
+    def by_category(self) -> dict[str, str]:
+        chosen = {c: v for c, v in self.cleaned_data.items() if c in Category.values and v}
+        chosen[Category.REMINDERS] = self.cleaned_data["delivery"]
+        return chosen
+
+
+# Events are told as they happen: the immediate choice reads so.
+EVENT_DELIVERY = [
+    (Delivery.IMMEDIATE, "E-mail each one as it happens"),
+    (Delivery.DIGEST, "One e-mail a day with all of them"),
+    (Delivery.NONE, "No e-mail (shown in Rootwatch only)"),
+]
 
 
 class WatchCAForm(forms.Form):

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-__all__ = ["Notification", "NotificationPreference", "Watch", "SweepRun"]
+__all__ = ["Notification", "NotificationPreference", "Watch", "SweepRun", "Category", "Reason", "category_of"]
 
 
 class Kind(models.TextChoices):
@@ -32,11 +32,18 @@ class Kind(models.TextChoices):
     # Audits.
     STATEMENT_DUE_SOON = "statement_due_soon", "Audit statement due within 30 days"
     STATEMENT_OVERDUE = "statement_overdue", "Audit statement overdue"
+    VERIFICATION_REQUEST = "verification_request", "Statement verification request to the auditor"
     VERIFICATION_FOLLOW_UP = "verification_follow_up", "Statement verification request sent again"
     VERIFICATION_UNANSWERED = "verification_unanswered", "Auditor did not confirm a statement"
     AUDITOR_REVERIFICATION = "auditor_reverification", "Auditor qualification due for re-verification"
     # Active distrust.
     DISTRUST_STALLED = "distrust_stalled", "Distrust action has not moved for 14 days"
+    # Events on incidents (bug-mail), made when they happen rather than by the sweep.
+    INCIDENT_FILED = "incident_filed", "New incident"
+    QUESTION_ASKED = "question_asked", "Question for you"
+    COMMENT_ADDED = "comment_added", "New comment"
+    REPORT_POSTED = "report_posted", "Incident report posted"
+    INCIDENT_CHANGED = "incident_changed", "Incident changed"
 
 
 class SubjectType(models.TextChoices):
@@ -45,7 +52,50 @@ class SubjectType(models.TextChoices):
     AUDIT_STATEMENT = "audit_statement", "Audit statement"
     AUDIT_DUE = "audit_due", "CA owner's next audit"
     AUDITOR = "auditor", "Auditor qualification"
+    VERIFICATION_REQUEST = "verification_request", "Verification request"
     DISTRUST_ACTION = "distrust_action", "Distrust action"
+    # Events: the comment posted, or (field changes) the first history row of the change.
+    COMMENT = "comment", "Comment"
+    CHANGE = "change", "Incident change"
+
+
+class Category(models.TextChoices):
+    """What a person chooses the delivery of, one choice per category (the settings page)."""
+
+    REMINDERS = "reminders", "Deadline reminders"
+    QUESTIONS = "questions", "Questions asked of you"
+    COMMENTS = "comments", "New comments and answers"
+    REPORTS = "reports", "Incident reports posted"
+    CHANGES = "changes", "Status and field changes"
+    NEW_INCIDENTS = "new_incidents", "New incidents"
+
+
+EVENT_CATEGORY = {
+    Kind.INCIDENT_FILED: Category.NEW_INCIDENTS,
+    Kind.QUESTION_ASKED: Category.QUESTIONS,
+    Kind.COMMENT_ADDED: Category.COMMENTS,
+    Kind.REPORT_POSTED: Category.REPORTS,
+    Kind.INCIDENT_CHANGED: Category.CHANGES,
+}
+
+
+def category_of(kind: str) -> str:
+    """Every deadline kind is a reminder; each event kind has its own category."""
+    return EVENT_CATEGORY.get(kind, Category.REMINDERS)
+
+
+class Reason(models.TextChoices):
+    """Why a person gets a mail (X-Rootwatch-Reason, like Bugzilla's X-Bugzilla-Reason); a row keeps all that apply."""
+
+    ASKED = "Asked", "You were asked"
+    REPORTER = "Reporter", "You filed the incident"
+    ASSIGNED_TO = "AssignedTo", "The incident is assigned to you"
+    CC = "CC", "You are on the CC list"
+    CA_REPRESENTATIVE = "CARepresentative", "You represent the CA"
+    WATCH = "Watch", "You watch the incident or its CA"
+    STAFF = "Staff", "You are root program staff"
+    NAMED = "Named", "You are named on it"
+    AUDITOR = "Auditor", "You are the auditor's verification contact"
 
 
 class Delivery(models.TextChoices):
@@ -91,6 +141,8 @@ class Notification(models.Model):
     title = models.CharField(max_length=400)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=500, blank=True, help_text="Path of the subject's page.")
+    reason = models.CharField(max_length=100, blank=True, help_text="Why this recipient: Reason keys, space-separated.")
+    thread = models.CharField(max_length=60, blank=True, help_text="Mails of one thread (one incident) share it.")
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -135,12 +187,24 @@ class Notification(models.Model):
     def address(self) -> str:
         return self.recipient.email if self.recipient_id else self.email
 
+    @property
+    def is_event(self) -> bool:
+        return self.kind in EVENT_CATEGORY
+
+    @property
+    def reason_labels(self) -> list[str]:
+        labels = dict(Reason.choices)
+        return [labels.get(key, key) for key in self.reason.split()]
+
 
 class NotificationPreference(models.Model):
-    """How a user wants reminders delivered. Without a row: staff get a digest, everyone else immediate mail."""
+    """How a user wants each category delivered. `delivery` is the reminders' choice (without a row: staff
+    get a digest, everyone else immediate mail); `by_category` holds the other categories' choices (not
+    there: immediate, as Bugzilla mails every change at once)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference")
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE)
+    by_category = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from notifications import actions
 
@@ -20,8 +21,10 @@ def send(self, notification_id: int) -> str:
     try:
         result = actions.notification_send(notification_id=notification_id)
     except actions.SendFailed as exc:
-        if exc.retry_in is None or self.request.is_eager:
-            # Eager runs (no broker) and given-up rows: the row keeps its state; the sweep retries pending ones.
+        if exc.retry_in is None or self.request.is_eager or exc.retry_in.total_seconds() >= settings.CELERY_VISIBILITY_TIMEOUT:
+            # Eager runs (no broker), given-up rows, and delays longer than Redis keeps a task reserved (a
+            # countdown past the visibility timeout is handed out again and again): the row stays pending
+            # with its next attempt time, and the sweep queues it once that time has come.
             return "failed"
         raise self.retry(countdown=exc.retry_in.total_seconds(), exc=exc) from exc
     return "sent" if result.sent else "not claimed"

@@ -38,9 +38,9 @@ def mark_read(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def notification_settings(request):
-    pref = getattr(request.user, "notification_preference", None)
-    current = pref.delivery if pref else actions.default_delivery(request.user)
-    pref_form = PreferenceForm(initial={"delivery": current})
+    chosen = actions.deliveries_for(request.user)
+    current = chosen["reminders"]
+    pref_form = PreferenceForm(initial={"delivery": current, **chosen})
     ca_form, incident_form = WatchCAForm(), WatchIncidentForm()
     status = 200
     if request.method == "POST":
@@ -49,8 +49,8 @@ def notification_settings(request):
             if what == "delivery":
                 pref_form = PreferenceForm(request.POST)
                 if pref_form.is_valid():
-                    actions.preference_set(actor=request.user, delivery=pref_form.cleaned_data["delivery"])
-                    messages.success(request, "Your reminder delivery is saved.")
+                    actions.preference_set(actor=request.user, by_category=pref_form.by_category())
+                    messages.success(request, "Your delivery choices are saved.")
                     return redirect("notifications:settings")
             elif what == "watch_ca":
                 ca_form = WatchCAForm(request.POST)

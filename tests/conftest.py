@@ -94,3 +94,23 @@ def client_for(client):
         return c
 
     return make
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 that records what arrived; Django's SMTP backend points at it."""
+    from aiosmtpd.controller import Controller
+
+    from tests.notifications.notif_support import RecordingHandler, free_port
+
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    handler.port = controller.port
+    yield handler
+    controller.stop()

@@ -44,6 +44,7 @@ from audits.actions.verification import (
     statement_request_verification,
     statement_set_verification,
     verification_content,
+    verification_mail,
     verification_request_for_token,
     verification_token,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "qualification_record",
     "statement_answer_verification",
     "statement_request_verification",
+    "verification_mail",
     "statement_set_verification",
     "statement_submit",
     "statement_update",

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions as perm
+from audits import signals
 from audits.actions._common import _invalid
 from audits.actions.findings import _file_incident_if_qualified
 from audits.domain.binding import ShownStatement, statement_digest
@@ -81,8 +82,6 @@ def verification_token(request: VerificationRequest, nonce: str) -> str:
 
 
 def _request_verification(statement: AuditStatement, *, actor: Any, now: datetime) -> VerificationRequest:
-    from audits import emails
-
     auditor = statement.auditor
     nonce = secrets.token_urlsafe(24)
     request = VerificationRequest.objects.create(
@@ -97,9 +96,29 @@ def _request_verification(statement: AuditStatement, *, actor: Any, now: datetim
     history.record(actor=actor, subject=statement, action=AuditHistory.VERIFICATION_REQUESTED,
         summary=f"Link sent to the auditor's verification contact; it expires {request.expires_at:%Y-%m-%d %H:%M} UTC.",
         new={"request": request.pk, "expires_at": request.expires_at.isoformat()})
-    token = verification_token(request, nonce)
-    transaction.on_commit(lambda: emails.send_verification_request(request.pk, token))
+    # The mail goes through the outbox (notifications), which asks verification_mail for the link.
+    signals.verification_requested.send(sender=VerificationRequest, request=request)
     return request
+
+
+def verification_mail(request_id: int) -> Any:
+    """The auditor's mail for a request still waiting, with a link made now: a new nonce replaces the
+    stored one, so only the link in the mail that actually goes out works (a retry after a failed send
+    makes the earlier, never-delivered link useless). VerificationLinkError when nothing is to be sent
+    any more (answered, expired, or the statement changed)."""
+    from audits import emails
+
+    nonce = secrets.token_urlsafe(24)
+    with transaction.atomic():
+        request = (VerificationRequest.objects.select_for_update(of=("self",))
+                   .select_related("statement__ca_owner", "statement__auditor").get(pk=request_id))
+        if request.used_at is not None or request.invalidated_at is not None or timezone.now() >= request.expires_at:
+            raise VerificationLinkError("This verification request was answered, replaced or expired before it was sent.")
+        if request.statement.verification != AuditStatement.Verification.PENDING:
+            raise VerificationLinkError("The statement was answered before the request was sent.")
+        request.nonce_hash = _nonce_hash(nonce)
+        request.save(update_fields=["nonce_hash"])
+    return emails.verification_message(request, verification_token(request, nonce))
 
 
 @transaction.atomic

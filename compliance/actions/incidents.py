@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts import permissions as perm
 from compliance import selectors as sel
+from compliance import signals
 from compliance.domain import markdown, reports
 from compliance.domain import responses as resp
 from compliance.domain.whiteboard import parse_whiteboard
@@ -217,6 +218,7 @@ def incident_create(
     history.record(actor=actor, subject=incident, action=IncidentHistory.CREATED,
         field="created", old="", new=_text(incident.title), at=now)
     refresh_deadlines(incident, now)
+    signals.announce(signals.FILED, incident=incident, actor=actor, at=now)
     return incident
 
 
@@ -331,6 +333,7 @@ def incident_update(
     incident.updated_at = now
     incident.save()
     refresh_deadlines(incident, now)
+    signals.announce(signals.CHANGED, incident=incident, actor=actor, at=now, changes=tuple(events))
     return events
 
 
@@ -382,6 +385,7 @@ def incident_cc_change(*, actor: Any, incident: Incident, add: Any = (), remove:
                               field="cc", old=u.username, new="", at=now) for u in removed]
     if events:
         _touch(incident, now)
+        signals.announce(signals.CHANGED, incident=incident, actor=actor, at=now, changes=tuple(events))
     return events
 
 
@@ -409,9 +413,10 @@ def incident_relate(*, actor: Any, incident: Incident, kind: str, other_number: 
         return
     _, created = IncidentRelation.objects.get_or_create(source=source, target=target, kind=stored)
     if created:
-        history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
+        event = history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
             field=kind, old="", new=_text(other.number), at=now)
         _touch(incident, now)
+        signals.announce(signals.CHANGED, incident=incident, actor=actor, at=now, changes=(event,))
 
 
 # ------------------------------------------------------------------------- comments
@@ -466,6 +471,7 @@ def comment_create(
         Incident.objects.filter(pk=incident.pk).update(last_update_at=now)
     _touch(incident, now)
     refresh_deadlines(incident, now)
+    signals.announce(signals.COMMENT, incident=incident, actor=actor, at=now, comment=comment)
     return comment
 
 
@@ -490,6 +496,7 @@ def question_ask(*, actor: Any, incident: Incident, body: str, asked_user: Any =
         field="needinfo", old="", new=_text(who), at=now)
     _touch(incident, now)
     refresh_deadlines(incident, now)
+    signals.announce(signals.QUESTION, incident=incident, actor=actor, at=now, comment=comment, question=question)
     return question
 
 
@@ -533,6 +540,7 @@ def question_answer(*, actor: Any, question: Question, body: str, promised_date:
     _note_ca_response(incident, actor, comment, now)
     _touch(incident, now)
     refresh_deadlines(incident, now)
+    signals.announce(signals.COMMENT, incident=incident, actor=actor, at=now, comment=comment)
     return comment
 
 
@@ -618,6 +626,7 @@ def report_post(*, actor: Any, incident: Incident, kind: str, data: dict,
         field=f"{kind}_report", old="" if previous is None else f"version {previous.version}",
         new=f"version {version.version}", at=now)
     refresh_deadlines(incident, now)
+    signals.announce(signals.REPORT, incident=incident, actor=actor, at=now, comment=comment, report=version)
     return version
 
 

@@ -125,7 +125,7 @@ def test_daily_digest_sends_one_mail_per_reader_once(make_incident, owner_a, sta
     run = actions.digest_run()
     again = actions.digest_run()
     digests = [m for m in mail.outbox if m.to == [staff.email]]
-    assert len(digests) == 1 and f"{pending} reminders" in digests[0].subject
+    assert len(digests) == 1 and f"{pending} notifications" in digests[0].subject
     assert run.sent == 1 and again.sent == 0
     assert not Notification.objects.filter(recipient=staff).exclude(state="sent").exists()
 

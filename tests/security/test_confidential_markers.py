@@ -99,6 +99,14 @@ class ConfidentialMarkersTest(TestCase):
     def setUpTestData(cls):
         import tempfile
 
+        from config.celery import app as celery_app
+
+        # Mail goes through the outbox and its send task: run it in-process here, as the autouse
+        # fixture does for pytest tests (it does not reach a TestCase's class-level data).
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.update(task_always_eager=True, CELERY_TASK_ALWAYS_EAGER=True)
+        cls.addClassCleanup(celery_app.conf.update, task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
+
         from accounts.models import User
         from audits import actions as audits
         from compliance.actions import incidents as inc
@@ -532,8 +540,9 @@ class ConfidentialMarkersTest(TestCase):
     def _may_open(self, user, n) -> bool:
         """The page a notification is about, by the rule of that page."""
         from audits.models import AuditStatement
-        from compliance.models import Incident, Question
+        from compliance.models import Comment, Incident, Question
         from distrust.models import DistrustAction
+        from history.models import Event
         from notifications.models import SubjectType
 
         if n.subject_type == SubjectType.INCIDENT:
@@ -544,6 +553,12 @@ class ConfidentialMarkersTest(TestCase):
             return perm.can_view_statement(user, AuditStatement.objects.get(pk=n.subject_id))
         if n.subject_type == SubjectType.DISTRUST_ACTION:
             return perm.can_view_distrust(user, DistrustAction.objects.get(pk=n.subject_id))
+        if n.subject_type == SubjectType.COMMENT:
+            return perm.can_view_comment(user, Comment.objects.select_related("incident").get(pk=n.subject_id))
+        if n.subject_type == SubjectType.CHANGE:
+            event = Event.objects.get(pk=n.subject_id)
+            assert event.subject_type == "compliance.incident"
+            return perm.can_view_incident(user, Incident.objects.get(pk=event.subject_id))
         return perm.is_staff(user)
 
     def test_history_rows_with_staff_only_data_are_staff_only(self):
