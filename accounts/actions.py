@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts import permissions
+from accounts import permissions, signals
 from accounts.models import AccountHistory, User
 from config.errors import NotPermitted
 from history import actions as history
@@ -26,6 +26,16 @@ def user_sign_up(*, username: str, email: str, password: str) -> User:
 def _require_manage_users(actor: Any) -> None:
     if not permissions.can_manage_users(actor):
         raise NotPermitted("Only root program staff grant roles.")
+
+
+@transaction.atomic
+def password_reset_request(*, user: User) -> None:
+    """Someone asked for a reset of this account's password (Django's form found it by address): a
+    staff-only history row, and the mail through the outbox (accounts.signals). The link is made when
+    the mail is sent, so no token is stored."""
+    event = history.record(actor=None, subject=user, action="password_reset_requested",
+                           label="Password reset requested", staff_only=True)
+    signals.password_reset_requested.send(sender=User, user=user, event=event)
 
 
 @transaction.atomic

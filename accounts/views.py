@@ -76,6 +76,7 @@ def api_key_revoke(request, pk: int):
 
 # --- sign-in and password reset, throttled (accounts.throttling) -----------------------
 
+from django.contrib.auth import forms as auth_forms  # noqa: E402
 from django.contrib.auth import views as auth_views  # noqa: E402
 
 from accounts import throttling  # noqa: E402
@@ -94,9 +95,20 @@ class SignInView(auth_views.LoginView):
         return response
 
 
+class OutboxPasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form finds the accounts; the mail goes through the outbox (accounts.actions), so a
+    mail server that is down never turns the request into an error, and it is retried."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        actions.password_reset_request(user=context["user"])
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Reset mails are limited per e-mail address and per client address: the form cannot be used
     to flood someone's mailbox or to probe addresses at speed."""
+
+    form_class = OutboxPasswordResetForm
 
     def form_valid(self, form):
         wait = throttling.password_reset_wait(self.request, form.cleaned_data["email"])

@@ -276,7 +276,7 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
                              reason=_reason_text(reasons[user_id])))
         for address in f.emails:
             rows.append(_row(f, run=run, created_at=created_at, recipient=None, email=address.lower(),
-                             delivery=Delivery.IMMEDIATE, reason=Reason.AUDITOR))
+                             delivery=Delivery.IMMEDIATE, reason=f.email_reason))
     return rows
 
 
@@ -379,6 +379,9 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> S
         elif row.kind == Kind.VERIFICATION_REQUEST:
             if not _send_verification_request(row):
                 return SendResult(claimed=True, sent=False)
+        elif row.kind == Kind.PASSWORD_RESET:
+            if not _send_password_reset(row):
+                return SendResult(claimed=True, sent=False)
         else:
             emails.send_notification(row)
     except Exception as exc:
@@ -398,8 +401,30 @@ def _send_verification_request(row: Notification) -> bool:
     try:
         message = verification_mail(row.subject_id)
     except VerificationLinkError as exc:
-        Notification.objects.filter(pk=row.pk, state=Notification.State.CLAIMED).update(
-            state=Notification.State.SKIPPED, claim_token="", last_error=exc.message)
+        _skip(row, exc.message)
+        return False
+    emails.send_outbox_message(message, row)
+    return True
+
+
+def _skip(row: Notification, why: str) -> None:
+    Notification.objects.filter(pk=row.pk, state=Notification.State.CLAIMED).update(
+        state=Notification.State.SKIPPED, claim_token="", last_error=why)
+
+
+def _send_password_reset(row: Notification) -> bool:
+    """The reset mail with a token made now (accounts.emails); skipped when the account can no longer
+    reset or its address changed since the request."""
+    from accounts.emails import password_reset_message
+    from accounts.models import User
+    from history.models import Event
+    from notifications import emails
+
+    event = Event.objects.filter(pk=row.subject_id, subject_type="accounts.user").first()
+    user = User.objects.filter(pk=event.subject_id).first() if event is not None else None
+    message = password_reset_message(user) if user is not None and user.email.lower() == row.email else None
+    if message is None:
+        _skip(row, "The account cannot reset its password any more, or its address changed; not sent.")
         return False
     emails.send_outbox_message(message, row)
     return True

@@ -183,13 +183,26 @@ def on_verification_requested(sender, *, request, **kwargs) -> list[Notification
     finding = Finding(
         kind=Kind.VERIFICATION_REQUEST, subject_type=SubjectType.VERIFICATION_REQUEST, subject_id=request.pk,
         due_at=request.created_at, title=f"Verification request for {statement.ca_owner}'s audit statement",
-        emails=(request.sent_to,),
+        emails=(request.sent_to,), email_reason=Reason.AUDITOR,
     )
     return store_and_queue([finding], at=request.created_at, what=f"verification request {request.pk}")
 
 
+def on_password_reset_requested(sender, *, user, event, **kwargs) -> list[Notification]:
+    """Account mail: to the address (every request is mailed, whatever the person chose for news),
+    one row per request (its history row is the subject); the link is made when it is sent."""
+    finding = Finding(
+        kind=Kind.PASSWORD_RESET, subject_type=SubjectType.ACCOUNT_EVENT, subject_id=event.pk, due_at=event.at,
+        title="Reset your Rootwatch password", emails=(user.email,), email_reason=Reason.ACCOUNT,
+    )
+    return store_and_queue([finding], at=event.at, what=f"password reset of user {user.pk}")
+
+
 def connect() -> None:
+    from accounts import signals as account_signals
     from audits import signals as audit_signals
+
+    account_signals.password_reset_requested.connect(on_password_reset_requested, dispatch_uid="notifications.reset")
 
     signals.incident_event.connect(on_incident_event, dispatch_uid="notifications.events")
     audit_signals.verification_requested.connect(on_verification_requested, dispatch_uid="notifications.verification")

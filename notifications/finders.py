@@ -45,6 +45,7 @@ class Finding:
     watchers: bool = False  # include Watch rows on the CA owner / the incident
     staff: bool = False  # every active staff member
     emails: tuple[str, ...] = ()  # addresses that are not users (an auditor's verification contact)
+    email_reason: str = "Auditor"  # Reason of those addresses
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     # The visibility rule of what the finding tells about: (name of an accounts.permissions rule,
     # the object it is asked about). Every recipient must pass it, whoever else (watchers, named

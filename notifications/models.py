@@ -33,6 +33,8 @@ class Kind(models.TextChoices):
     STATEMENT_DUE_SOON = "statement_due_soon", "Audit statement due within 30 days"
     STATEMENT_OVERDUE = "statement_overdue", "Audit statement overdue"
     VERIFICATION_REQUEST = "verification_request", "Statement verification request to the auditor"
+    # Accounts.
+    PASSWORD_RESET = "password_reset", "Password reset link"
     VERIFICATION_FOLLOW_UP = "verification_follow_up", "Statement verification request sent again"
     VERIFICATION_UNANSWERED = "verification_unanswered", "Auditor did not confirm a statement"
     AUDITOR_REVERIFICATION = "auditor_reverification", "Auditor qualification due for re-verification"
@@ -53,6 +55,7 @@ class SubjectType(models.TextChoices):
     AUDIT_DUE = "audit_due", "CA owner's next audit"
     AUDITOR = "auditor", "Auditor qualification"
     VERIFICATION_REQUEST = "verification_request", "Verification request"
+    ACCOUNT_EVENT = "account_event", "Account event"
     DISTRUST_ACTION = "distrust_action", "Distrust action"
     # Events: the comment posted, or (field changes) the first history row of the change.
     COMMENT = "comment", "Comment"
@@ -96,6 +99,7 @@ class Reason(models.TextChoices):
     STAFF = "Staff", "You are root program staff"
     NAMED = "Named", "You are named on it"
     AUDITOR = "Auditor", "You are the auditor's verification contact"
+    ACCOUNT = "Account", "It is about your account"
 
 
 class Delivery(models.TextChoices):

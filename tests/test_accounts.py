@@ -57,9 +57,12 @@ def test_wrong_password_does_not_sign_in(client, rep_a):
 
 
 @pytest.mark.django_db
-def test_password_reset_by_email(client, reviewer):
-    client.post("/accounts/password_reset/", {"email": reviewer.email})
+def test_password_reset_by_email(client, reviewer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password_reset/", {"email": reviewer.email})
     assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["X-Rootwatch-Reason"] == "Account"
+    assert "List-Unsubscribe" not in mail.outbox[0].extra_headers  # account mail is not a subscription
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
     response = client.get(link, follow=True)
     assert response.status_code == 200
@@ -71,9 +74,37 @@ def test_password_reset_by_email(client, reviewer):
 
 
 @pytest.mark.django_db
-def test_password_reset_for_unknown_address_sends_nothing(client):
-    client.post("/accounts/password_reset/", {"email": "ghost@example.test"})
+def test_password_reset_for_unknown_address_sends_nothing(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password_reset/", {"email": "ghost@example.test"})
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_password_reset_with_smtp_down_answers_normally_and_the_mail_goes_later(
+        client, reviewer, settings, smtp_server, django_capture_on_commit_callbacks):
+    from history.models import Event
+    from notifications import actions as notes
+    from notifications.models import Notification
+
+    port = smtp_server.port
+    settings.EMAIL_PORT = 1  # nothing listens: before the outbox, this request answered 500
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/password_reset/", {"email": reviewer.email})
+    assert response.status_code == 302 and response.url == "/accounts/password_reset/done/"
+    row = Notification.objects.get(kind="password_reset")
+    assert (row.email, row.state, row.attempts) == (reviewer.email, "pending", 1)
+    assert "token" not in row.body and row.body == ""  # no link is stored, only made when sent
+    event = Event.objects.get(pk=row.subject_id)
+    assert (event.action, event.subject_id, event.staff_only) == ("password_reset_requested", reviewer.pk, True)
+    settings.EMAIL_PORT = port
+    Notification.objects.filter(pk=row.pk).update(next_attempt_at=row.created_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        notes.sweep_run()
+    assert smtp_server.keys() == [(reviewer.email, str(row.pk))]
+    body = smtp_server.messages[0]["msg"].get_payload(decode=True).decode()
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", body).group(1)
+    assert client.get(link, follow=True).status_code == 200
 
 
 @pytest.mark.django_db
