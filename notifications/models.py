@@ -264,3 +264,18 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_job_display()} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    # A run unfinished after this long was stopped (its worker killed): no run takes near this long.
+    STOPPED_AFTER_SECONDS = 3600
+
+    @property
+    def by_kind_labels(self) -> list[tuple[str, int]]:
+        """The findings per kind as people read them (stored keys are Kind values)."""
+        labels = {**dict(Kind.choices), "stale_claims_released": "Claims of a stopped worker released"}
+        return [(labels.get(key, key.replace("_", " ").capitalize()), n) for key, n in (self.by_kind or {}).items()]
+
+    @property
+    def stopped(self) -> bool:
+        from django.utils import timezone
+
+        return self.finished_at is None and (timezone.now() - self.started_at).total_seconds() > self.STOPPED_AFTER_SECONDS

@@ -122,6 +122,24 @@ def test_schedule_is_staff_only_and_shows_jobs_and_runs(client_for, staff, rep_a
     assert client_for(reviewer).get("/notifications/schedule/").status_code == 403
 
 
+def test_schedule_reads_labels_and_tells_a_stopped_run_from_a_running_one(client_for, staff):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.models import SweepRun
+
+    now = timezone.now()
+    SweepRun.objects.create(job="sweep", as_of=now - timedelta(hours=3), started_at=now - timedelta(hours=3),
+                            by_kind={"first_response_overdue": 3, "stale_claims_released": 2})
+    body = client_for(staff).get("/notifications/schedule/").content.decode()
+    assert "First response overdue: 3" in body and "Claims of a stopped worker released: 2" in body
+    assert "first_response_overdue" not in body and "stale_claims_released" not in body
+    assert "(stopped before it finished)" in body
+    SweepRun.objects.create(job="sweep", as_of=now, started_at=now)
+    assert "(running)" in client_for(staff).get("/notifications/schedule/").content.decode()
+
+
 def test_with_the_broker_down_pages_answer_at_once_and_say_reminders_wait(client_for, staff, settings):
     settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
     c = client_for(staff)
