@@ -67,3 +67,43 @@ class AccountHistory(models.TextChoices):
     REPRESENTATION_CHANGED = "representation_changed", "CA representation changed"
     API_KEY_CREATED = "api_key_created", "API key created"
     API_KEY_REVOKED = "api_key_revoked", "API key revoked"
+
+
+class IdempotencyKeyQuerySet(models.QuerySet):
+    def expired(self, *, when):
+        # Served by idemkey_created_idx: the cleanup on each new key deletes the oldest first.
+        return self.filter(created_at__lt=when)
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` an API client sent with a POST, and the response it got (accounts.idempotency).
+
+    While `response_status` is null the first request is still running (`claimed_at` says since
+    when); once set, the row holds what the client was answered, written in the same transaction as
+    what the request created, and a retry with the same key and body is given it again. The scope
+    (who sent it, method, path, key) is looked up through `scope_hash`, so a long path or key never
+    meets an index size limit. Rows older than accounts.idempotency.KEY_LIFETIME count as absent.
+    """
+
+    scope_hash = models.CharField(max_length=64, unique=True)
+    # "key:<id>" for a request made with an API key, "user:<id>" for a signed-in session.
+    principal = models.CharField(max_length=40)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    claimed_at = models.DateTimeField()
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    response_body = models.BinaryField(default=bytes, blank=True)
+
+    objects = IdempotencyKeyQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="idemkey_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}] ({self.principal})"

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions as perm
+from accounts.idempotency import idempotent
 from audits import actions, selectors
 from audits.domain.criteria import FAMILIES
 from audits.models import AuditStatement
@@ -61,6 +62,7 @@ class StatementListCreate(generics.GenericAPIView):
         request={"application/json": StatementInputSerializer, "multipart/form-data": StatementInputSerializer},
         responses={201: StatementDetailSerializer},
     )
+    @idempotent
     def post(self, request):
         from registry.models import CAOwner
 
@@ -116,6 +118,7 @@ class AuditorListCreate(generics.GenericAPIView):
         return self.get_paginated_response(AuditorSerializer(page, many=True, context=ctx).data)
 
     @extend_schema(summary="Add an auditor (staff)", request=AuditorInputSerializer, responses={201: AuditorSerializer})
+    @idempotent
     def post(self, request):
         data = AuditorInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

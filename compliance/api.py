@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions as perm
+from accounts.idempotency import idempotent
 from accounts.models import User
 from compliance import selectors as sel
 from compliance.actions import incidents as act
@@ -93,6 +94,7 @@ class IncidentList(GenericAPIView):
 
     @extend_schema(operation_id="incidents_create", summary="File an incident", tags=TAGS,
                    request=IncidentCreateInput, responses={201: IncidentSerializer})
+    @idempotent
     def post(self, request):
         if not perm.can_create_incident(request.user):
             raise NotPermitted("Authenticate to file an incident.")
@@ -148,6 +150,7 @@ class IncidentComments(APIView):
 
     @extend_schema(operation_id="incidents_comments_create", summary="Post a comment or an update", tags=TAGS,
                    request=CommentInput, responses={201: CommentSerializer})
+    @idempotent
     def post(self, request, number: int):
         incident = _incident(request, number)
         d = _valid(CommentInput, request.data)
@@ -164,6 +167,7 @@ class IncidentQuestions(APIView):
 
     @extend_schema(operation_id="incidents_questions_create", summary="Ask the CA or a person (due in 7 days)",
                    tags=TAGS, request=QuestionInput, responses={201: QuestionSerializer})
+    @idempotent
     def post(self, request, number: int):
         incident = _incident(request, number)
         d = _valid(QuestionInput, request.data)
@@ -175,6 +179,7 @@ class IncidentQuestions(APIView):
 class QuestionAnswer(APIView):
     @extend_schema(operation_id="incidents_questions_answer", summary="Answer a question (the asked party only)",
                    tags=TAGS, request=AnswerInput, responses={201: CommentSerializer})
+    @idempotent
     def post(self, request, number: int, question_id: int):
         incident = _incident(request, number)
         question = Question.objects.filter(pk=question_id, incident=incident).select_related("incident").first()
@@ -195,6 +200,7 @@ class IncidentReports(APIView):
     @extend_schema(operation_id="incidents_reports_create",
                    summary="Post a preliminary, full or closure report (or preview it)", tags=TAGS,
                    request=ReportInput, responses={201: ReportVersionSerializer, 200: ReportPreviewSerializer})
+    @idempotent
     def post(self, request, number: int):
         incident = _incident(request, number)
         d = _valid(ReportInput, request.data)

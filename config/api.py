@@ -8,7 +8,7 @@
   and the expected form. Times are ISO-8601; naive ones are taken as UTC.
 - add_error_responses: drf-spectacular post-processing hook documenting the JSON error
   body (`Error`) for 400/401/403/404/429 on every operation, so the schema says what the
-  API answers.
+  API answers (and 422 plus the Idempotent-Replayed header where Idempotency-Key is taken).
 
 Throttles live in accounts.throttling (per key and per address); authentication and the
 API-wide permission class (ApiKeyScope: a read-only key may only read) in
@@ -17,6 +17,7 @@ accounts.authentication; the error body in config.errors. Nothing here imports a
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_date, parse_datetime
@@ -191,7 +192,17 @@ ERROR_RESPONSES = {
     "404": "No such object, or not one you may see.",
     "409": "Not allowed in the object's current state.",
     "413": "The body is larger than the server accepts (MAX_REQUEST_BODY_BYTES): refused before it was read.",
+    "422": "The Idempotency-Key was already used with a different request; nothing changed.",
     "429": "Rate limit exceeded; the Retry-After header says how many seconds to wait.",
+}
+
+
+# An operation taking this header (accounts.idempotency) can also answer 422, and replays say so.
+IDEMPOTENCY_KEY = "Idempotency-Key"
+IDEMPOTENT_REPLAYED = "Idempotent-Replayed"
+REPLAYED_HEADER_SCHEMA = {
+    "description": "`true` when this is the stored response of an earlier request with the same Idempotency-Key.",
+    "schema": {"type": "string", "enum": ["true"]},
 }
 
 
@@ -211,6 +222,13 @@ def add_error_responses(result, generator, request, public):
                 statuses.append("409")
             if method in ("post", "put", "patch"):
                 statuses.append("413")
+            takes_key = any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_KEY
+                            for p in operation.get("parameters", []))
+            if takes_key:
+                statuses.append("422")
+                for code, response in operation["responses"].items():
+                    if code.startswith("2"):
+                        response.setdefault("headers", {})[IDEMPOTENT_REPLAYED] = copy.deepcopy(REPLAYED_HEADER_SCHEMA)
             for code in statuses:
                 operation["responses"].setdefault(
                     code, {"description": ERROR_RESPONSES[code], "content": {"application/json": {"schema": ref}}}

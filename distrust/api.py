@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
+from accounts.idempotency import idempotent
 from config import stale
 from config.errors import DomainError, NotPermitted
 from distrust import actions, selectors, workflow
@@ -70,6 +71,7 @@ class ActionListCreate(generics.ListCreateAPIView):
         return qs
 
     @extend_schema(tags=TAG, request=s.ActionCreateSerializer, responses={201: s.ActionDetailSerializer, **ERRORS})
+    @idempotent
     def post(self, request):
         data = s.ActionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -94,6 +96,7 @@ class StepSave(APIView):
 
     @extend_schema(tags=TAG, request=s.StepSaveSerializer, parameters=[stale.if_match_parameter()],
                    responses={200: s.ActionDetailSerializer, **ERRORS, **STALE})
+    @idempotent
     def post(self, request, pk: int, step: str):
         action = _managed(request, pk)
         data = s.StepSaveSerializer(data=request.data)
@@ -108,6 +111,7 @@ class StepSave(APIView):
 class StepReopen(APIView):
     @extend_schema(tags=TAG, request=s.ReopenSerializer, parameters=[stale.if_match_parameter()],
                    responses={200: s.ActionDetailSerializer, **ERRORS, **STALE})
+    @idempotent
     def post(self, request, pk: int, step: str):
         action = _managed(request, pk)
         data = s.ReopenSerializer(data=request.data)
@@ -119,6 +123,7 @@ class StepReopen(APIView):
 
 class TargetAdd(APIView):
     @extend_schema(tags=TAG, request=s.TargetInputSerializer, responses={201: s.TargetSerializer, **ERRORS})
+    @idempotent
     def post(self, request, pk: int):
         action = _managed(request, pk)
         data = s.TargetInputSerializer(data=request.data)
@@ -139,6 +144,7 @@ class UsageAdd(APIView):
 
     @extend_schema(tags=TAG, request=s.UsageInputSerializer, responses={201: s.UsageFigureSerializer(many=True),
                                                                         **ERRORS})
+    @idempotent
     def post(self, request, pk: int):
         action = _managed(request, pk)
         data = s.UsageInputSerializer(data=request.data)
@@ -154,6 +160,7 @@ class ArtifactsGenerate(APIView):
     """Implement step: refresh the cross-sign closure and generate the OneCRL JSON and certdata.txt diff."""
 
     @extend_schema(tags=TAG, request=None, responses={200: s.ActionDetailSerializer, **ERRORS})
+    @idempotent
     def post(self, request, pk: int):
         action = _managed(request, pk)
         actions.artifacts_generate(actor=request.user, action=action)
@@ -162,6 +169,7 @@ class ArtifactsGenerate(APIView):
 
 class ClosureDecide(APIView):
     @extend_schema(tags=TAG, request=s.ClosureDecisionSerializer, responses={200: s.ClosureItemSerializer, **ERRORS})
+    @idempotent
     def post(self, request, pk: int, item_id: int):
         action = _managed(request, pk)
         data = s.ClosureDecisionSerializer(data=request.data)
@@ -175,6 +183,7 @@ class TestCertificateAdd(APIView):
 
     @extend_schema(tags=TAG, request=s.TestCertificateInputSerializer,
                    responses={201: s.TestCertificateSerializer, **ERRORS})
+    @idempotent
     def post(self, request, pk: int):
         action = _managed(request, pk)
         data = s.TestCertificateInputSerializer(data=request.data)
@@ -190,6 +199,7 @@ class TestRunCreate(APIView):
     __test__ = False
 
     @extend_schema(tags=TAG, request=None, responses={201: s.TestRunSerializer, **ERRORS})
+    @idempotent
     def post(self, request, pk: int):
         run = actions.test_run(actor=request.user, action=_managed(request, pk))
         return Response(s.TestRunSerializer(run).data, status=status.HTTP_201_CREATED)
