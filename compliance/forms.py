@@ -8,6 +8,7 @@ from django import forms
 
 from accounts.models import User
 from compliance.actions.incidents import DECISION_ACTIONS
+from compliance.actions.relations import duplicate_target
 from compliance.domain import reports
 from compliance.domain import responses as resp
 from compliance.models import Assessment, Comment, Incident
@@ -79,6 +80,9 @@ class TriageForm(forms.Form):
     title = forms.CharField(label="Title", max_length=400)
     status = forms.ChoiceField(label="Status", choices=Incident.Status.choices)
     resolution = forms.ChoiceField(label="Resolution", choices=Incident.Resolution.choices, required=False)
+    # Bugzilla's dupe_of: required with the resolution Duplicate; naming a bug alone resolves as its duplicate.
+    dupe_of = forms.IntegerField(label="Duplicate of bug #", required=False, min_value=1, max_value=2**31 - 1,
+                                 help_text="With the resolution Duplicate: the number of the bug this one duplicates.")
     whiteboard = forms.CharField(label="Whiteboard", required=False)
     next_update = forms.DateField(label="Next update", required=False, help_text="Written into the whiteboard.",
                                   widget=forms.DateInput(attrs={"type": "date"}))
@@ -94,6 +98,7 @@ class TriageForm(forms.Form):
             "whiteboard": incident.whiteboard, "next_update": incident.next_update,
             "assignee": incident.assignee_id, "security_sensitive": incident.security_sensitive,
             "source": incident.source, "became_aware_at": incident.became_aware_at,
+            "dupe_of": getattr(duplicate_target(incident), "number", None),
         }
 
 

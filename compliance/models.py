@@ -32,6 +32,10 @@ __all__ = [
 ]
 
 
+# Where imported incidents came from: the compliance component of Mozilla's Bugzilla (same bug numbers).
+BUGZILLA_SHOW_BUG = "https://bugzilla.mozilla.org/show_bug.cgi?id={number}"
+
+
 class IncidentQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status=Incident.Status.RESOLVED)
@@ -134,6 +138,11 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != self.Status.RESOLVED
+
+    @property
+    def bugzilla_url(self) -> str | None:
+        """The bug's page on Mozilla's Bugzilla, for incidents imported from there (None otherwise)."""
+        return BUGZILLA_SHOW_BUG.format(number=self.number) if self.imported_at else None
 
 
 class IncidentTag(models.Model):

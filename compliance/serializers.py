@@ -35,13 +35,15 @@ class IncidentSerializer(serializers.ModelSerializer):
     comment_count = serializers.IntegerField(read_only=True, help_text="Comments you may see.")
     next_deadline = serializers.SerializerMethodField()
     url = serializers.CharField(source="get_absolute_url", read_only=True)
+    bugzilla_url = serializers.URLField(read_only=True, allow_null=True,
+                                        help_text="The bug on bugzilla.mozilla.org, for imported incidents; null otherwise.")
 
     class Meta:
         model = Incident
         fields = [
             "id", "number", "title", "ca_owner", "status", "resolution", "security_sensitive", "whiteboard", "tags",
             "next_update", "source", "reporter", "assignee", "became_aware_at", "first_disclosed_at", "created_at",
-            "updated_at", "next_deadline", "open_question_count", "comment_count", "url",
+            "updated_at", "next_deadline", "open_question_count", "comment_count", "url", "bugzilla_url",
         ]
 
     def get_tags(self, obj) -> list[str]:
@@ -72,6 +74,11 @@ class IncidentUpdateInput(serializers.Serializer):
     security_sensitive = serializers.BooleanField(required=False)
     source = serializers.ChoiceField(choices=Incident.Source.values, required=False)
     became_aware_at = serializers.DateTimeField(required=False, allow_null=True)
+    dupe_of = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**31 - 1,
+        help_text="The bug this one duplicates (Bugzilla's dupe_of). Alone, it resolves the incident as "
+                  "RESOLVED DUPLICATE; RESOLVED with DUPLICATE needs it unless the incident already names one; "
+                  "null removes it. A bug that duplicates itself or closes a loop of duplicates is refused.")
 
 
 class CommentSerializer(serializers.ModelSerializer):

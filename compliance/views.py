@@ -22,6 +22,7 @@ from accounts import permissions as perm
 from compliance import related
 from compliance import selectors as sel
 from compliance.actions import incidents as act
+from compliance.actions.relations import duplicate_target
 from compliance.domain import markdown, reports
 from compliance.domain import responses as resp
 from compliance.domain.whiteboard import parse_whiteboard
@@ -144,6 +145,7 @@ def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]
         "story": _story(incident, user),
         "open_questions": [(q, perm.can_answer_question(user, q)) for q in open_questions],
         "relations": sel.relations_for(incident, user),
+        "duplicate_of": _duplicate_shown(incident, user),
         "affected": incident.affected_certificates.select_related("certificate")[:200],
         "affected_count": incident.affected_certificates.count(),
         "decisions": list(sel.decisions_for(incident, user)),
@@ -171,6 +173,14 @@ def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]
         ctx["cc_form"] = extra.pop("cc_form", None) or CCForm(current=cc)
     ctx.update(extra)
     return ctx
+
+
+def _duplicate_shown(incident: Incident, user: Any) -> Incident | None:
+    """The bug a RESOLVED DUPLICATE incident duplicates, when the reader may see it."""
+    if incident.resolution != Incident.Resolution.DUPLICATE:
+        return None
+    target = duplicate_target(incident)
+    return target if target is not None and perm.can_view_incident(user, target) else None
 
 
 def incident_detail(request, number: int):
@@ -360,6 +370,8 @@ def incident_triage(request, number: int):
                                      "security_sensitive", "source", "became_aware_at")}
         if d["next_update"] != incident.next_update:
             changes["next_update"] = d["next_update"]
+        if d["dupe_of"] != form.initial.get("dupe_of"):
+            changes["dupe_of"] = d["dupe_of"]
         try:
             events = act.incident_update(actor=request.user, incident=incident, base=stale.base_from(request.POST),
                                          **changes)
@@ -371,14 +383,22 @@ def incident_triage(request, number: int):
         else:
             messages.success(request, f"{len(events)} change(s) saved." if events else "Nothing changed.")
             return redirect(incident)
+    return _triage_page(request, incident, form, relation_form, base=base, conflict=conflict,
+                        status=409 if conflict else 400 if form.errors else 200)
+
+
+def _triage_page(request, incident: Incident, form, relation_form, *, base: str, conflict: bool = False,
+                 status: int = 200) -> HttpResponse:
     return render(request, "compliance/incidents/triage.html",
                   {"incident": incident, "form": form, "relation_form": relation_form, "base": base,
                    "stale_conflict": conflict, "relations": sel.relations_for(incident, request.user)},
-                  status=409 if conflict else 400 if form.errors else 200)
+                  status=status)
 
 
 @require_POST
 def incident_relation(request, number: int):
+    """Add or remove a relation; a refused one (unknown bug, a loop) shows the triage page again with
+    the reason beside the bug number, and changes nothing."""
     incident = _incident(request, number)
     if not perm.can_triage(request.user, incident):
         return _deny(request)
@@ -387,12 +407,19 @@ def incident_relation(request, number: int):
         try:
             act.incident_relate(actor=request.user, incident=incident, kind=form.cleaned_data["kind"],
                                 other_number=form.cleaned_data["other"], remove="remove" in request.POST)
-            messages.success(request, "Relations updated.")
+        except NotPermitted:
+            raise PermissionDenied from None
         except DomainError as exc:
+            _place_errors(form, exc)
             messages.error(request, exc.message)
+        else:
+            messages.success(request, "Relations updated.")
+            return redirect("compliance:incident_triage", number=incident.number)
     else:
-        messages.error(request, "Give a relation and a bug number.")
-    return redirect("compliance:incident_triage", number=incident.number)
+        messages.error(request, "Give a relation and a bug number; nothing was changed.")
+    triage = TriageForm(initial=TriageForm.initial_for(incident))
+    return _triage_page(request, incident, triage, form, base=stale.encode_base(sel.incident_snapshot(incident)),
+                        status=400)
 
 
 @require_http_methods(["GET", "POST"])

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts import permissions as perm
 from compliance import selectors as sel
 from compliance import signals
+from compliance.actions import relations
 from compliance.domain import markdown, reports
 from compliance.domain import responses as resp
 from compliance.domain.whiteboard import parse_whiteboard
@@ -241,10 +242,14 @@ def incident_update(
     ca_owner: Any = UNSET,
     source: Any = UNSET,
     became_aware_at: Any = UNSET,
+    dupe_of: Any = UNSET,
     base_version: Any = None,
     base: Any = None,
 ) -> list[Event]:
     """Staff triage: change any of the fields given; one history row per changed field.
+
+    `dupe_of` (a bug number, None to clear) is the bug this one duplicates: RESOLVED DUPLICATE needs
+    one, and naming one alone resolves the bug as a duplicate (compliance.actions.relations).
 
     `base` (a page: the fields as the form showed them) or `base_version` (the API's If-Match) is the
     version the change was made on; see config.stale for the merge, the 409 and the 412."""
@@ -297,6 +302,8 @@ def incident_update(
         else:
             incident.whiteboard = whiteboard_with_next_update(incident.whiteboard, next_update)
 
+    status, resolution = relations.status_for_dupe(dupe_of=dupe_of, status=status, resolution=resolution,
+                                                   unset=UNSET, errors=errors)
     new_status = incident.status if status is UNSET else status
     new_resolution = incident.resolution if resolution is UNSET else (resolution or "")
     if status is not UNSET and status != incident.status:
@@ -317,6 +324,8 @@ def incident_update(
             errors["resolution"] = ["Only a resolved incident has a resolution."]
         else:
             new_resolution = ""  # reopening clears the resolution, as in Bugzilla
+    dupe = relations.plan_duplicate(actor=actor, incident=incident, dupe_of=dupe_of, unset=UNSET, errors=errors,
+                                    old=(old["status"], old["resolution"]), new=(new_status, new_resolution))
     if errors:
         raise DomainError("Nothing was changed: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
                           errors=errors)
@@ -328,6 +337,7 @@ def incident_update(
         if before != after:
             events.append(history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
                 field=field, old=_text(before), new=_text(after), at=now))
+    events += relations.apply_duplicate(actor=actor, incident=incident, plan=dupe, now=now)
     if not events:
         return []
     incident.updated_at = now
@@ -404,6 +414,20 @@ def incident_relate(*, actor: Any, incident: Incident, kind: str, other_number: 
         source, target, stored = incident, other, kind
     else:
         raise DomainError(f"Unknown relation {kind!r}.", errors={"kind": ["depends_on, blocks, duplicate_of or see_also"]})
+    relations.lock_relations()
+    dup = relations.duplicate_target(incident) if stored == IncidentRelation.Kind.DUPLICATE_OF else None
+    if remove and dup is not None and dup.pk == other.pk and (incident.status, incident.resolution) == (S.RESOLVED, R.DUPLICATE):
+        raise DomainError(f"Bug {incident.number} is resolved as a duplicate of bug {other.number}: reopen it, change "
+                          "its resolution, or name another bug on the triage form.",
+                          errors={"other": ["a RESOLVED DUPLICATE bug names the bug it duplicates"]})
+    if not remove and stored == IncidentRelation.Kind.DEPENDS_ON:
+        relations.check_depends_on(actor=actor, source=source, target=target)
+    if not remove and stored == IncidentRelation.Kind.DUPLICATE_OF and (dup is None or dup.pk != other.pk):
+        if dup is not None:
+            raise DomainError(f"Bug {incident.number} is already a duplicate of bug {dup.number}; a bug duplicates "
+                              "one bug: remove that relation first, or name another bug on the triage form.",
+                              errors={"other": [f"already a duplicate of bug {dup.number}"]})
+        relations.check_duplicate_of(actor=actor, incident=incident, other=other)
     now = timezone.now()
     if remove:
         deleted, _ = IncidentRelation.objects.filter(source=source, target=target, kind=stored).delete()

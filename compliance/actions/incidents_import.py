@@ -5,8 +5,6 @@ Writes in bulk in one transaction: 1,688 bugs take a few seconds. See the comman
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from compliance.domain.owner_names import OwnerMatcher, title_prefix
 from compliance.domain.whiteboard import parse_whiteboard
 from compliance.models import Incident, IncidentHistory, IncidentTag
 from history import actions as history
@@ -42,21 +41,9 @@ class ImportResult:
         return sum(len(v) for v in self.unmatched.values())
 
 
-def normalise_name(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
-    return " ".join(text.split()).casefold()
-
-
-def title_prefix(title: str) -> str:
-    """The CA part of `<CA owner>: <title>` (also `<CA owner> - <title>`), or ''."""
-    match = re.match(r"^\s*([^:]{1,80}?)\s*:\s", title + " ")
-    if match is None:
-        match = re.match(r"^\s*(.{1,80}?)\s+[-\u2013]\s+", title)
-    return match.group(1).strip() if match else ""
-
-
-def owner_index() -> dict[str, int]:
-    return {normalise_name(name): pk for pk, name in CAOwner.objects.values_list("pk", "name")}
+def owner_matcher() -> OwnerMatcher:
+    """The registry's CA owners, matched by name, CCADB short name or alias (compliance.domain.owner_names)."""
+    return OwnerMatcher(list(CAOwner.objects.values_list("pk", "name")))
 
 
 def _bug_rows(bugs: Any) -> list[dict]:
@@ -94,14 +81,14 @@ def _bug_rows(bugs: Any) -> list[dict]:
 def import_bugs(bugs: Any, *, only_matched: bool = False, now: datetime | None = None) -> ImportResult:
     now = now or timezone.now()
     rows = _bug_rows(bugs)
-    owners = owner_index()
+    owners = owner_matcher()
     result = ImportResult()
     unmatched: dict[str, list[int]] = defaultdict(list)
     existing = {i.number: i for i in Incident.objects.filter(number__in=[r["id"] for r in rows])}
     to_create, to_update, tags = [], [], {}
     for row in rows:
         prefix = title_prefix(row["summary"])
-        owner_id = owners.get(normalise_name(prefix)) if prefix else None
+        owner_id = owners.match(prefix).owner if prefix else None
         if owner_id is None:
             unmatched[prefix].append(row["id"])
             if only_matched:

@@ -109,10 +109,12 @@ def test_resolving_without_a_resolution_is_refused_and_changes_nothing(staff, pu
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
-def test_every_resolution_resolves(staff, public_a, resolution):
+def test_every_resolution_resolves(staff, public_a, public_b, resolution):
     incident = _at(public_a, S.ASSIGNED)
     before = _snapshot(incident)
-    act.incident_update(actor=staff, incident=incident, status=S.RESOLVED, resolution=resolution)
+    # DUPLICATE names the bug it duplicates (tests/incidents/test_incident_relations.py refuses it without).
+    dupe = {"dupe_of": public_b.number} if resolution == R.DUPLICATE else {}
+    act.incident_update(actor=staff, incident=incident, status=S.RESOLVED, resolution=resolution, **dupe)
     incident.refresh_from_db()
     assert (incident.status, incident.resolution) == (S.RESOLVED, resolution)
     written = _status_rows(incident, before[3])
@@ -122,14 +124,16 @@ def test_every_resolution_resolves(staff, public_a, resolution):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
-def test_a_resolved_incident_may_change_its_resolution_alone(staff, public_a, resolution):
+def test_a_resolved_incident_may_change_its_resolution_alone(staff, public_a, public_b, resolution):
     incident = _at(public_a, S.RESOLVED)
     before = _snapshot(incident)
-    act.incident_update(actor=staff, incident=incident, resolution=resolution)
+    dupe = {"dupe_of": public_b.number} if resolution == R.DUPLICATE else {}
+    act.incident_update(actor=staff, incident=incident, resolution=resolution, **dupe)
     incident.refresh_from_db()
     assert (incident.status, incident.resolution) == (S.RESOLVED, resolution)
     written = _status_rows(incident, before[3])
-    assert written == ([] if resolution == R.FIXED else [("staff", "resolution", R.FIXED, resolution)])
+    assert written == ([] if resolution == R.FIXED else [("staff", "resolution", R.FIXED, resolution)]
+                       + ([("staff", "duplicate_of", "", str(public_b.number))] if dupe else []))
 
 
 @pytest.mark.django_db
