@@ -235,7 +235,8 @@ def question_answer(request, number: int, question_id: int):
         except DomainError as exc:
             messages.error(request, exc.message)
             return render(request, "compliance/incidents/detail.html",
-                          _detail_context(request, incident, answer_form=form, answer_for=question.pk), status=400)
+                          _detail_context(request, incident, answer_form=form, answer_for=question.pk),
+                          status=exc.http_status)
         messages.success(request, "Answer posted.")
         return redirect(incident.get_absolute_url() + "#questions")
     messages.error(request, "The answer is empty.")

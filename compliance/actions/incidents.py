@@ -530,7 +530,7 @@ def question_answer(*, actor: Any, question: Question, body: str, promised_date:
     incident = question.incident
     if not perm.can_answer_question(actor, question):
         asked = question.asked_user.username if question.asked_user_id else f"{incident.ca_owner}'s representatives"
-        raise DomainError(f"Only {asked} can answer this question.", errors={"body": [f"only {asked} can answer"]})
+        raise NotPermitted(f"Only {asked} can answer this question.", errors={"body": [f"only {asked} can answer"]})
     question = Question.objects.select_for_update().get(pk=question.pk)
     if question.closed_at is not None:
         raise TransitionError("This question is already answered.", errors={"question": ["already answered"]})

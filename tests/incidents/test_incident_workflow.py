@@ -108,9 +108,12 @@ def test_a_question_is_answered_only_by_the_asked_party(public_a, reviewer, rep_
     assert not Comment.objects.filter(kind="answer").exists()
     api = client_for(rep_b).post(f"/api/v1/incidents/{public_a.number}/questions/{question.pk}/answer/",
                                  {"body": "x"}, content_type="application/json")
-    assert api.status_code == 400
+    assert api.status_code == 403  # a refusal of who, not of what was typed
     page = client_for(rep_b).post(f"/incidents/{public_a.number}/questions/{question.pk}/answer/", {"body": "x"})
-    assert page.status_code == 400 and "can answer this question" in page.content.decode()
+    assert page.status_code == 403 and "can answer this question" in page.content.decode()
+    anonymous = client_for(None).post(f"/api/v1/incidents/{public_a.number}/questions/{question.pk}/answer/",
+                                      {"body": "x"}, content_type="application/json")
+    assert anonymous.status_code in (401, 403)
     ok = client_for(rep_a).post(f"/api/v1/incidents/{public_a.number}/questions/{question.pk}/answer/",
                                 {"body": "12 certificates."}, content_type="application/json")
     assert ok.status_code == 201
