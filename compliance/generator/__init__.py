@@ -1,0 +1,1 @@
+"""The data generator behind `manage.py generate_data` (benchmarks and load tests): see build.py."""
