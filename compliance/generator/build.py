@@ -432,11 +432,11 @@ class Generator:
         self.t_tag = s.table(IncidentTag, ["id", "incident", "tag"])
         self.t_rel = s.table(IncidentRelation, ["id", "source", "target", "kind", "created_at"])
         self.t_com = s.table(Comment, ["id", "incident", "author", "kind", "body", "body_html", "is_private",
-                                       "created_at"])
+                                       "created_at"], limit=10000)
         self.t_q = s.table(Question, ["id", "incident", "comment", "asked_user", "asked_at", "answered_by",
                                       "answered_at", "promised_date", "closed_at"])
         self.t_rv = s.table(ReportVersion, ["id", "incident", "kind", "version", "data", "markdown", "changes",
-                                            "comment", "author", "created_at"])
+                                            "comment", "author", "created_at"], limit=2000)
         self.t_aff = s.table(AffectedCertificate, [
             "id", "incident", "report_version", "sha256", "precertificate_sha256", "certificate", "subject",
             "issuer", "serial_hex", "not_before", "not_after", "dns_names", "is_revoked", "revocation_date",

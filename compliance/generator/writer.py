@@ -68,12 +68,14 @@ class TableWriter:
                 self.columns.append(str(column))
         self.is_json = [isinstance(f, models.JSONField) for f in self.fields]
         self.rows: list[tuple] = []
+        # Rows held before a write: fewer for tables of long text (reports hold whole CSVs), so memory stays flat.
+        self.limit = FLUSH_ROWS
         self.written = 0
         self.seconds = 0.0
 
     def add(self, row: tuple) -> None:
         self.rows.append(row)
-        if len(self.rows) >= FLUSH_ROWS:
+        if len(self.rows) >= self.limit:
             self.flush()
 
     def extend(self, rows) -> None:
@@ -182,7 +184,8 @@ class Sink:
             self._thread = None
             self._jobs = None
 
-    def table(self, model: type[models.Model], columns: Sequence[str], *, table: str | None = None) -> TableWriter:
+    def table(self, model: type[models.Model], columns: Sequence[str], *, table: str | None = None,
+              limit: int = FLUSH_ROWS) -> TableWriter:
         name = table or model._meta.db_table
         if name not in self.tables:
             self.tables[name] = TableWriter(self, name, columns, model if table is None else None)
@@ -190,6 +193,7 @@ class Sink:
                 self.tables[name].fields = [None] * len(columns)
                 self.tables[name].columns = list(columns)
                 self.tables[name].is_json = [False] * len(columns)
+            self.tables[name].limit = limit
         return self.tables[name]
 
     def lock_and_start_ids(self, models_: Sequence[type[models.Model]]) -> None:
