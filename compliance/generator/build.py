@@ -164,6 +164,9 @@ class Generator:
                 with connection.cursor() as cursor:
                     # A generated database is rebuilt, not recovered: no need to wait for the WAL flush.
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                    # Foreign keys checked as each COPY runs (in the writer thread, beside the generation)
+                    # rather than all at COMMIT, where nothing overlaps them.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             try:
                 self._owners()
                 self._users()
@@ -475,7 +478,7 @@ class Generator:
     def _comment(self, incident_id: int, author: int | None, kind: str, body: str, html: str, at: datetime,
                  private: bool = False) -> int:
         cid = self.sink.new_id(Comment)
-        self.t_com.add((cid, incident_id, author, kind, body, html, private, at))
+        self.later.append((self.t_com, (cid, incident_id, author, kind, body, html, private, at)))
         self.last_activity = max(self.last_activity, at)
         return cid
 
@@ -489,6 +492,8 @@ class Generator:
         as_of = self.as_of
         iid = self.sink.new_id(Incident)
         self.last_activity = created
+        # This incident's comments, reports and affected rows, written after its own row.
+        self.later: list[tuple] = []
         story_index = rng.randrange(len(STORIES))
         story = STORIES[story_index]
         age = as_of - created
@@ -617,7 +622,7 @@ class Generator:
                                                                    when, is_open)
                 cid = self._comment(iid, author, f"{kind}_report", text, html, when)
                 rvid = self.sink.new_id(ReportVersion)
-                self.t_rv.add((rvid, iid, kind, version, data, text, [], cid, author, when))
+                self.later.append((self.t_rv, (rvid, iid, kind, version, data, text, [], cid, author, when)))
                 last_update = when
                 if kind in ("preliminary", "full"):
                     first_response = _earliest(first_response, when)
@@ -625,7 +630,7 @@ class Generator:
                     full_report = full_report or when
                     latest_full = ReportVersion(id=rvid, incident_id=iid, kind="full", version=version, data=data)
                     for row in affected:
-                        self.t_aff.add((self.sink.new_id(AffectedCertificate), iid, rvid, *row))
+                        self.later.append((self.t_aff, (self.sink.new_id(AffectedCertificate), iid, rvid, *row)))
         if status == "RESOLVED":
             self._comment(iid, staff, "comment", *self.comments.text(["The closure summary looks complete; closing."]),
                           max(end, self.last_activity))
@@ -658,6 +663,8 @@ class Generator:
                         board.next_update, reporter, assignee, source, became_aware, created, first_response,
                         full_report, last_update, action_item_changed, incident.next_due_at,
                         incident.next_due_kind, None, created, updated))
+        for table, row in self.later:
+            table.add(row)
         for q in questions:
             self.t_q.add((q.id, iid, q.comment_id, None, q.asked_at, q.answered_by_id, q.answered_at,
                           q.promised_date, q.closed_at))

@@ -85,6 +85,10 @@ class TableWriter:
     def flush(self) -> None:
         if not self.rows:
             return
+        # Rows this table points at go first: foreign keys are checked as each COPY runs.
+        for target in self._targets():
+            if target is not self:
+                target.flush()
         rows, self.rows = self.rows, []
         if connection.vendor == "postgresql":
             self.sink.submit(self, self._copy_buffer(rows), len(rows))
@@ -93,6 +97,13 @@ class TableWriter:
             self._insert(rows)
             self.written += len(rows)
             self.seconds += time.perf_counter() - started
+
+    def _targets(self) -> list[TableWriter]:
+        if self.model is None:
+            return []
+        names = {f.related_model._meta.db_table for f in self.model._meta.concrete_fields
+                 if f.is_relation and f.related_model is not None}
+        return [self.sink.tables[n] for n in sorted(names) if n in self.sink.tables]
 
     def _copy_buffer(self, rows: list[tuple]) -> io.StringIO:
         if any(self.is_json):
