@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpResponse
@@ -61,6 +62,7 @@ class Scope:
     ca: CAOwner | None = None
     tag: str = ""
     incident: Incident | None = None
+    params: dict | None = None  # the incident list's filter (incidents.atom?status=...)
 
 
 class _AuthFeed(Feed):
@@ -91,6 +93,10 @@ class _AuthFeed(Feed):
         return obj.link
 
 
+# A feed is always newest change first and one page long.
+FEED_IGNORED_PARAMS = ("sort", "page")
+
+
 class IncidentsFeed(_AuthFeed):
     """Incidents by last change: all, one CA's, or one tag's."""
 
@@ -103,10 +109,16 @@ class IncidentsFeed(_AuthFeed):
             return Scope(user=user, title=f"Rootwatch: incidents of {owner.name}", link=f"/incidents/?ca={owner.pk}", ca=owner)
         if tag is not None:
             return Scope(user=user, title=f"Rootwatch: incidents tagged [{tag}]", link=f"/incidents/?tag={tag}", tag=tag)
+        # The list's filter, as its page links to it: the same selection, newest change first.
+        params = {k: v for k, v in request.GET.items() if k not in FEED_IGNORED_PARAMS and v}
+        if params:
+            query = urlencode(params)
+            return Scope(user=user, title=f"Rootwatch: incidents ({query})", link=f"/incidents/?{query}", params=params)
         return Scope(user=user, title="Rootwatch: incidents", link="/incidents/")
 
     def items(self, obj: Scope):
-        params = {"ca": obj.ca.pk if obj.ca else "", "tag": obj.tag, "sort": "-updated"}
+        params = {**(obj.params or {}), "ca": obj.ca.pk if obj.ca else (obj.params or {}).get("ca", ""),
+                  "tag": obj.tag or (obj.params or {}).get("tag", ""), "sort": "-updated"}
         try:
             return sel.incident_list(user=obj.user, params=params)[:FEED_LENGTH]
         except sel.InvalidFilter:

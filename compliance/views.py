@@ -81,8 +81,12 @@ def incident_list(request):
     rows = [(i, sel.list_deadline(i, now)) for i in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
+    feed_query = query.copy()
+    feed_query.pop("sort", None)
     return render(request, "compliance/incidents/list.html", {
         "form": filters.form, "page": page, "rows": rows, "query": query.urlencode(),
+        "feed_query": feed_query.urlencode() if filters.is_valid() else "",
+        "export_query": query.urlencode() if filters.is_valid() else "",
         "can_create": perm.can_create_incident(request.user),
     }, status=200 if filters.is_valid() else 400)
 

@@ -52,3 +52,30 @@ def test_comment_feed_of_a_security_incident_is_404_to_those_who_may_not_see_it(
     assert client.get(path).status_code == 404
     assert client_for(rep_b).get(path).status_code == 404
     assert client_for(rep_a).get(path).status_code == 200
+
+
+def test_the_list_links_to_the_feed_and_csv_of_its_own_filter(client, client_for, rep_a, incidents):
+    page = client.get("/incidents/?q=Public&tag=crl-failure&sort=number&page=1").content.decode()
+    assert 'href="/feeds/incidents.atom?q=Public&amp;tag=crl-failure"' in page  # one page, newest change first
+    assert 'rel="alternate" type="application/atom+xml"' in page
+    assert 'href="/incidents/export.csv?q=Public&amp;tag=crl-failure&amp;sort=number"' in page
+    titles, body = entries(client.get("/feeds/incidents.atom?q=Public&tag=crl-failure"))
+    assert [t.split(": ", 1)[1] for t in titles] == ["Acme Trust: Public A"]
+    assert "/incidents/?q=Public&amp;tag=crl-failure" in body  # the feed's own link is the list it follows
+    csv = client.get("/incidents/export.csv?q=Public&tag=crl-failure").content.decode()
+    assert "Public A" in csv and "Public B" not in csv
+    # The filtered feed asks the same rule as the list: a matching security-sensitive incident only for those
+    # who may see it.
+    titles, _ = entries(client.get("/feeds/incidents.atom?q=Secret"))
+    assert titles == []
+    titles, _ = entries(client_for(rep_a).get("/feeds/incidents.atom?q=Secret"))
+    assert [t.split(": ", 1)[1] for t in titles] == ["Acme Trust: Secret A"]
+
+
+def test_a_list_with_a_bad_filter_links_to_the_unfiltered_feed(client, incidents):
+    response = client.get("/incidents/?status=BOGUS")
+    assert response.status_code == 400
+    assert 'href="/feeds/incidents.atom"' in response.content.decode()
+    # The feed itself, given a bad filter, is empty rather than everything.
+    titles, _ = entries(client.get("/feeds/incidents.atom?status=BOGUS"))
+    assert titles == []
