@@ -114,3 +114,19 @@ def smtp_server(settings):
     handler.port = controller.port
     yield handler
     controller.stop()
+
+
+@pytest.fixture
+def fresh_counts(settings):
+    """An empty counter store of the kind the settings chose: Redis under its own prefix when
+    REDIS_URL is set (so the counts shared by web processes are the ones tested), else local memory."""
+    import uuid
+
+    unique = uuid.uuid4().hex
+    if settings.REDIS_URL:
+        store = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL,
+                 "KEY_PREFIX": f"rw-test-{unique}"}
+    else:
+        store = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": unique}
+    settings.CACHES = {**settings.CACHES, "api_throttle": store}
+    return settings

@@ -57,7 +57,7 @@ def test_wrong_password_does_not_sign_in(client, rep_a):
 
 
 @pytest.mark.django_db
-def test_password_reset_by_email(client, reviewer, django_capture_on_commit_callbacks):
+def test_password_reset_by_email(client, reviewer, fresh_counts, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/accounts/password_reset/", {"email": reviewer.email})
     assert len(mail.outbox) == 1
@@ -74,7 +74,7 @@ def test_password_reset_by_email(client, reviewer, django_capture_on_commit_call
 
 
 @pytest.mark.django_db
-def test_password_reset_for_unknown_address_sends_nothing(client, django_capture_on_commit_callbacks):
+def test_password_reset_for_unknown_address_sends_nothing(client, fresh_counts, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/accounts/password_reset/", {"email": "ghost@example.test"})
     assert mail.outbox == []
@@ -82,7 +82,7 @@ def test_password_reset_for_unknown_address_sends_nothing(client, django_capture
 
 @pytest.mark.django_db
 def test_password_reset_with_smtp_down_answers_normally_and_the_mail_goes_later(
-        client, reviewer, settings, smtp_server, django_capture_on_commit_callbacks):
+        client, reviewer, settings, fresh_counts, smtp_server, django_capture_on_commit_callbacks):
     from history.models import Event
     from notifications import actions as notes
     from notifications.models import Notification

@@ -5,7 +5,6 @@ export under the API's limits, and a client address that a forged X-Forwarded-Fo
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 from django.core import mail
@@ -18,20 +17,6 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC = "203.0.113.9"  # not one of TRUSTED_PROXIES: a client reaching the app directly
 PROXY = "10.0.0.2"  # the deployment's own proxy
-
-
-@pytest.fixture
-def fresh_counts(settings):
-    """An empty counter store of the kind the settings chose: Redis under its own prefix when
-    REDIS_URL is set (so the counts shared by web processes are the ones tested), else local memory."""
-    unique = uuid.uuid4().hex
-    if settings.REDIS_URL:
-        store = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL,
-                 "KEY_PREFIX": f"rw-test-{unique}"}
-    else:
-        store = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": unique}
-    settings.CACHES = {**settings.CACHES, "api_throttle": store}
-    return settings
 
 
 def _sign_in(username, password, address=PUBLIC):
