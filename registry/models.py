@@ -20,6 +20,8 @@ from django.urls import reverse
 __all__ = [
     "der_key",
     "CAOwner",
+    "CAOwnerContact",
+    "CAOwnerURL",
     "Certificate",
     "IssuerLink",
     "RootStoreEntry",
@@ -61,6 +63,48 @@ class CAOwner(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("registry:ca_detail", args=[self.pk])
+
+
+class CAOwnerContact(models.Model):
+    """A person or mailbox CCADB lists for a CA owner (issue 14). Staff keep them; staff and the
+    owner's representatives read them (accounts.permissions.can_view_owner_contacts)."""
+
+    owner = models.ForeignKey(CAOwner, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=255)
+    email = models.EmailField("e-mail address")
+    role = models.CharField(max_length=100, blank=True, help_text="e.g. Primary POC, Incident contact.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["owner", "position", "pk"]
+        verbose_name = "CA owner contact"
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" + (f" ({self.role})" if self.role else "")
+
+
+class CAOwnerURL(models.Model):
+    """A policy document or test website of a CA owner, of the kinds CCADB keeps (issue 14)."""
+
+    class Kind(models.TextChoices):
+        CP = "cp", "Certificate Policy (CP)"
+        CPS = "cps", "Certification Practice Statement (CPS)"
+        CP_CPS = "cp_cps", "Combined CP/CPS"
+        TEST_VALID = "test_valid", "Test website: valid"
+        TEST_REVOKED = "test_revoked", "Test website: revoked"
+        TEST_EXPIRED = "test_expired", "Test website: expired"
+
+    owner = models.ForeignKey(CAOwner, on_delete=models.CASCADE, related_name="urls")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    url = models.URLField("URL", max_length=1000)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["owner", "position", "pk"]
+        verbose_name = "CA owner URL"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.url}"
 
 
 class Certificate(models.Model):
@@ -302,3 +346,8 @@ class RegistryHistory(models.TextChoices):
     CCADB_RECORDS_IMPORTED = "ccadb_records_imported", "CCADB records imported"
     ROOT_STORE_ENTRY_CHANGED = "root_store_entry_changed", "Root store entry changed"
     OWNER_CHANGED = "owner_changed", "CA owner changed"
+    OWNER_CREATED = "owner_created", "CA owner created"
+    REPRESENTATIVE_GRANTED = "representative_granted", "CA representation granted"
+    REPRESENTATIVE_REVOKED = "representative_revoked", "CA representation revoked"
+    OWNERS_ATTACHED_BY_CHAINING = "owners_attached_by_chaining", "Owners attached by chaining"
+    CERTIFICATE_OWNER_SET = "certificate_owner_set", "Certificate owner set"
