@@ -98,6 +98,23 @@ def can_edit_registry(user: Any) -> bool:
     return is_staff(user)
 
 
+def can_edit_ca_owner(user: Any, owner: Any = None) -> bool:
+    """Create a CA owner record (owner None) or change one: name, CCADB ID, country, status,
+    contacts, URLs. Staff only: a CA representative cannot change even their own owner's record."""
+    return is_staff(user)
+
+
+def can_manage_representation(user: Any, owner: Any = None) -> bool:
+    """Grant or revoke CA representation (who speaks for a CA owner), and read its history.
+    Staff only: a representative cannot add colleagues or remove rivals."""
+    return is_staff(user)
+
+
+def can_view_owner_contacts(user: Any, owner: Any) -> bool:
+    """A CA owner's contacts (names and e-mail addresses): staff and the owner's representatives."""
+    return is_staff(user) or represents(user, getattr(owner, "pk", None))
+
+
 # --- Incidents -------------------------------------------------------------------------
 # Incident objects expose `ca_owner_id` and `security_sensitive`, and (Bugzilla's rule for a
 # bug in a security group) `reporter_id`, `assignee_id` and the CC list `cc`: a
