@@ -188,6 +188,19 @@ def can_leave_cc(user: Any, incident: Any) -> bool:
     return _signed_in(user) and user.pk in _cc_user_ids(incident)
 
 
+def can_join_cc(user: Any, incident: Any) -> bool:
+    """Anyone signed in who may see the incident may put themselves on its CC list (Bugzilla's rule;
+    the Watch button). Marking it security-sensitive later takes them off (compliance.actions.cc)."""
+    return _signed_in(user) and can_view_incident(user, incident)
+
+
+def can_view_cc_list(user: Any, incident: Any) -> bool:
+    """Who reads the CC list's logins (the page, `cc` in /rest/bug): those who may edit it (staff,
+    the CA's representatives, the reporter, the assignee). Others see how many people are on it,
+    and whether they are."""
+    return can_edit_cc(user, incident)
+
+
 def can_create_incident(user: Any) -> bool:
     return _signed_in(user)
 
@@ -425,7 +438,32 @@ def can_manage_notifications(user: Any) -> bool:
 
 
 def can_watch_incident(user: Any, incident: Any) -> bool:
-    return _signed_in(user) and can_view_incident(user, incident)
+    """Watching an incident is joining its CC list."""
+    return can_join_cc(user, incident)
+
+
+# --- Saved searches, the list's columns, the Bugzilla import's owner aliases -------------
+
+
+def can_save_search(user: Any) -> bool:
+    """Anyone signed in keeps named list filters; anonymous readers use the query string."""
+    return _signed_in(user)
+
+
+def can_manage_saved_search(user: Any, search: Any) -> bool:
+    """A saved search is its owner's alone: nobody else (staff neither) reads, renames or deletes it."""
+    return _signed_in(user) and search.owner_id == user.pk
+
+
+def saved_search_visibility_q(user: Any) -> Q:
+    if not _signed_in(user):
+        return Q(pk__in=[])
+    return Q(owner_id=user.pk)
+
+
+def can_edit_owner_aliases(user: Any) -> bool:
+    """The Bugzilla import's CA owner alias table and its unmatched title prefixes: staff."""
+    return is_staff(user)
 
 
 def notification_visibility_q(user: Any) -> Q:
