@@ -270,6 +270,45 @@ def can_view_comment(user: Any, comment: Any) -> bool:
     return can_view_incident(user, comment.incident) and (not comment.is_private or can_view_private_comments(user))
 
 
+# --- Attachments (compliance.Attachment: `incident`, `is_private`, `uploader_id`) --------------
+# Whoever may comment may attach a file. A private attachment (a certificate list with customer
+# data, an unredacted audit letter) is seen by staff and the incident's CA only, on the page, at its
+# download path, through /rest/ and in feeds alike.
+
+
+def can_view_attachment(user: Any, attachment: Any) -> bool:
+    incident = attachment.incident
+    if not can_view_incident(user, incident):
+        return False
+    return not attachment.is_private or is_staff(user) or represents(user, incident.ca_owner_id)
+
+
+def attachment_visibility_q(user: Any) -> Q:
+    """Filter for attachments `user` may see, across incidents."""
+    q = incident_visibility_q(user, prefix="incident__")
+    if is_staff(user):
+        return q
+    owners = represented_owner_ids(user)
+    return q & (Q(is_private=False) | Q(incident__ca_owner_id__in=owners)) if owners else q & Q(is_private=False)
+
+
+def can_add_attachment(user: Any, incident: Any) -> bool:
+    return can_comment(user, incident)
+
+
+def can_add_private_attachment(user: Any, incident: Any) -> bool:
+    """Staff and the CA's representatives (the people a private attachment is for)."""
+    return can_add_attachment(user, incident) and (is_staff(user) or represents(user, incident.ca_owner_id))
+
+
+def can_change_attachment(user: Any, attachment: Any) -> bool:
+    """Mark obsolete, edit the description: staff, or whoever uploaded it while they may still see it.
+    Making it private or public also needs can_add_private_attachment."""
+    if not can_view_attachment(user, attachment):
+        return False
+    return is_staff(user) or (_signed_in(user) and attachment.uploader_id == user.pk)
+
+
 def can_view_private_decisions(user: Any) -> bool:
     """Staff decisions and the staff assessment: staff-only until staff publish a decision."""
     return is_staff(user)
