@@ -98,6 +98,23 @@ def can_edit_registry(user: Any) -> bool:
     return is_staff(user)
 
 
+# Root store releases: published releases are public; the draft (the next release, collecting
+# changes not shipped yet) and every change to trust bits, distrust-after dates and releases are staff's.
+# Release objects expose `status` ("draft" or "published").
+
+
+def can_change_root_store(user: Any) -> bool:
+    return is_staff(user)
+
+
+def can_view_release(user: Any, release: Any) -> bool:
+    return release.status != "draft" or is_staff(user)
+
+
+def release_visibility_q(user: Any, prefix: str = "") -> Q:
+    return Q() if is_staff(user) else ~Q(**{f"{prefix}status": "draft"})
+
+
 def can_edit_ca_owner(user: Any, owner: Any = None) -> bool:
     """Create a CA owner record (owner None) or change one: name, CCADB ID, country, status,
     contacts, URLs. Staff only: a CA representative cannot change even their own owner's record."""
