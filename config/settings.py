@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "config.middleware.BodySizeLimit",
     "config.middleware.QueryParameterGuard",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.replicas.ReadsOnReplica",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +87,13 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": parse_database_url(env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'rootwatch.sqlite3'}")}
+# A streaming replica of DATABASE_URL for the read-only APIs, feeds and CSV (config/replicas.py says which).
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **parse_database_url(env_str("DATABASE_REPLICA_URL"), name="DATABASE_REPLICA_URL"),
+        "TEST": {"MIRROR": "default"},  # tests read the replica's alias from the test database
+    }
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

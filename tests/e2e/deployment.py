@@ -201,7 +201,8 @@ class Service:
 class Deployment:
     """web, worker and beat as docker-compose starts them, against this machine's services."""
 
-    def __init__(self, *, workdir: Path, smtp_port: int, redis_url: str, stale_claim_seconds: int = 30):
+    def __init__(self, *, workdir: Path, smtp_port: int, redis_url: str, stale_claim_seconds: int = 30,
+                 extra_env: dict[str, str] | None = None):
         self.workdir = workdir
         self.port = free_port()
         self.redis_url = redis_url
@@ -222,6 +223,7 @@ class Deployment:
             "NOTIFICATION_SWEEP_MINUTES": "1",
             "NOTIFICATION_STALE_CLAIM_SECONDS": str(stale_claim_seconds),
             "NOTIFICATION_DIGEST_HOUR": str((datetime.now(UTC).hour + 12) % 24),
+            **(extra_env or {}),
         }
         base = {k: os.environ[k] for k in _INHERITED if k in os.environ}
 
@@ -237,17 +239,40 @@ class Deployment:
         assert beat[:4] == ["celery", "-A", "config", "beat"] and "--schedule" in beat, beat
         beat[beat.index("--schedule") + 1] = str(workdir / "celerybeat-schedule")
 
+        self._web_command, self._env = web, env
         self.web = Service("web", web, env("web"), workdir / "web.log")
         self.worker = Service("worker", worker, env("worker"), workdir / "worker.log", ready_line=" ready.")
         self.beat = Service("beat", beat, env("beat"), workdir / "beat.log", ready_line="beat: Starting...")
         self.services = (self.web, self.worker, self.beat)
+        self.extra: list[tuple[Service, int | None]] = []  # scaled out: more web and worker processes
+
+    def add_web(self) -> int:
+        """One more gunicorn, the same command and environment on another port (as a load balancer's second
+        backend); returns its port."""
+        port = free_port()
+        command = [f"{HOST}:{port}" if word == f"{HOST}:{self.port}" else word for word in self._web_command]
+        n = len(self.extra) + 2
+        service = Service(f"web{n}", command, self._env("web"), self.workdir / f"web{n}.log").start()
+        probe = WebClient(HOST, port)
+        service.wait_ready(probe=lambda: probe.healthy())
+        self.extra.append((service, port))
+        return port
+
+    def add_worker(self) -> Service:
+        """One more Celery worker, the very command and environment of the first (a second container)."""
+        n = len(self.extra) + 2
+        service = Service(f"worker{n}", list(self.worker.command), dict(self.worker.env), self.workdir / f"worker{n}.log",
+                          ready_line=" ready.").start()
+        service.wait_ready()
+        self.extra.append((service, None))
+        return service
 
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def client(self) -> WebClient:
-        return WebClient(HOST, self.port)
+    def client(self, port: int | None = None) -> WebClient:
+        return WebClient(HOST, port or self.port)
 
     def start(self, *, beat: bool = True) -> Deployment:
         broker_reset(self.redis_url)
@@ -270,7 +295,7 @@ class Deployment:
 
     def stop_all(self) -> None:
         errors = []
-        for service in (self.beat, self.worker, self.web):
+        for service in (self.beat, *(s for s, _ in self.extra), self.worker, self.web):
             try:
                 service.stop()
             except AssertionError as exc:
@@ -279,7 +304,8 @@ class Deployment:
         assert not errors, errors
 
     def logs(self) -> str:
-        return "\n".join(f"--- {s.name} ---\n{s.tail(60)}" for s in self.services if s.procs)
+        services = (*self.services, *(s for s, _ in self.extra))
+        return "\n".join(f"--- {s.name} ---\n{s.tail(60)}" for s in services if s.procs)
 
 
 # --- a browser, roughly: cookies, CSRF tokens, and the proxy's headers --------------------------
