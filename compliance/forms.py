@@ -90,6 +90,10 @@ class TriageForm(forms.Form):
     security_sensitive = forms.BooleanField(label="Security-sensitive", required=False)
     source = forms.ChoiceField(label="Source", choices=Incident.Source.choices)
     became_aware_at = UTCDateTimeField(label="When the CA became aware", required=False, help_text=DT_HELP)
+    severity = forms.ChoiceField(
+        label="Severity", choices=Incident.Severity.choices, required=False,
+        help_text="; ".join(f"{Incident.Severity(k).label}: {m}" for k, m in Incident.SEVERITY_MEANING.items()) + ".",
+    )
 
     @classmethod
     def initial_for(cls, incident: Incident) -> dict[str, Any]:
@@ -97,7 +101,7 @@ class TriageForm(forms.Form):
             "title": incident.title, "status": incident.status, "resolution": incident.resolution,
             "whiteboard": incident.whiteboard, "next_update": incident.next_update,
             "assignee": incident.assignee_id, "security_sensitive": incident.security_sensitive,
-            "source": incident.source, "became_aware_at": incident.became_aware_at,
+            "source": incident.source, "became_aware_at": incident.became_aware_at, "severity": incident.severity,
             "dupe_of": getattr(duplicate_target(incident), "number", None),
         }
 

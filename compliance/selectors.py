@@ -289,7 +289,7 @@ def decisions_for(incident: Incident, user: Any) -> QuerySet[Decision]:
 # pages carry in `base` and the API serves as its ETag.
 
 INCIDENT_EDITABLE = ("title", "status", "resolution", "whiteboard", "next_update", "assignee", "security_sensitive",
-                     "ca_owner", "source", "became_aware_at")
+                     "ca_owner", "source", "became_aware_at", "severity")
 
 
 def incident_snapshot(incident: Incident) -> dict[str, Any]:

@@ -35,6 +35,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     comment_count = serializers.IntegerField(read_only=True, help_text="Comments you may see.")
     next_deadline = serializers.SerializerMethodField()
     url = serializers.CharField(source="get_absolute_url", read_only=True)
+    severity = serializers.CharField(read_only=True, help_text="S1..S4 (Bugzilla's scale), empty until staff set it.")
+    severity_label = serializers.CharField(source="get_severity_display", read_only=True)
     bugzilla_url = serializers.URLField(read_only=True, allow_null=True,
                                         help_text="The bug on bugzilla.mozilla.org, for imported incidents; null otherwise.")
 
@@ -44,6 +46,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "id", "number", "title", "ca_owner", "status", "resolution", "security_sensitive", "whiteboard", "tags",
             "next_update", "source", "reporter", "assignee", "became_aware_at", "first_disclosed_at", "created_at",
             "updated_at", "next_deadline", "open_question_count", "comment_count", "url", "bugzilla_url",
+            "severity", "severity_label",
         ]
 
     def get_tags(self, obj) -> list[str]:
@@ -74,6 +77,9 @@ class IncidentUpdateInput(serializers.Serializer):
     security_sensitive = serializers.BooleanField(required=False)
     source = serializers.ChoiceField(choices=Incident.Source.values, required=False)
     became_aware_at = serializers.DateTimeField(required=False, allow_null=True)
+    severity = serializers.ChoiceField(
+        choices=Incident.Severity.values, required=False, allow_blank=True,
+        help_text="S1 (critical) .. S4 (low), Bugzilla's scale; empty clears it. Staff only, like every field here.")
     dupe_of = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=2**31 - 1,
         help_text="The bug this one duplicates (Bugzilla's dupe_of). Alone, it resolves the incident as "

@@ -1,6 +1,6 @@
 """Bugzilla's Bug.search parameters -> a filter on the incidents a user may see.
 
-Supported: id/bug_id, product, component, status/bug_status, resolution, whiteboard/
+Supported: id/bug_id, product, component, status/bug_status, resolution, severity/bug_severity, whiteboard/
 status_whiteboard, summary/short_desc, creator/reporter, assigned_to, creation_time and
 last_change_time (at or after), keywords (whiteboard tags), limit, offset, order,
 include_fields/exclude_fields, count_only; boolean charts in both forms Bugzilla accepts:
@@ -277,6 +277,21 @@ STATUS_CHOICES = {s.value: s.value for s in Incident.Status}
 RESOLUTION_CHOICES = {(r.value or "---"): r.value for r in Incident.Resolution}
 COMPONENT_CHOICES = {COMPONENT_PUBLIC: False, COMPONENT_SECURITY: True}
 GROUP_CHOICES = {SECURITY_GROUP: True, "": False}
+# Severity as Bugzilla shows it ("--" when staff have not set one), and Bugzilla's older names read as
+# the S-scale value they were mapped to (blocker and critical S1, major S2, normal S3, minor, trivial
+# and enhancement S4) for equals/notequals/anyexact.
+SEVERITY_CHOICES = {(s.value or "--"): s.value for s in Incident.Severity}
+LEGACY_SEVERITY = {"blocker": "S1", "critical": "S1", "major": "S2", "normal": "S3", "minor": "S4",
+                   "trivial": "S4", "enhancement": "S4"}
+
+
+def severity_q(op: str, value: str) -> Q:
+    if op in ("equals", "notequals"):
+        value = LEGACY_SEVERITY.get(value.strip().lower(), value)
+    elif op == "anyexact":
+        value = ",".join(LEGACY_SEVERITY.get(v.strip().lower(), v.strip()) for v in value.split(","))
+    return enum_q("severity", SEVERITY_CHOICES, op, value)
+
 
 # Bugzilla field name (old and REST spellings) -> function(ctx, op, value) -> Q
 FIELDS: dict[str, Callable[[SearchContext, str, str], Q]] = {}
@@ -292,6 +307,7 @@ _register(("short_desc", "summary"), lambda c, op, v: text_q("title", op, v))
 _register(("status_whiteboard", "whiteboard"), lambda c, op, v: text_q("whiteboard", op, v))
 _register(("bug_status", "status"), lambda c, op, v: enum_q("status", STATUS_CHOICES, op, v))
 _register(("resolution",), lambda c, op, v: enum_q("resolution", RESOLUTION_CHOICES, op, v))
+_register(("bug_severity", "severity"), lambda c, op, v: severity_q(op, v))
 _register(("product",), lambda c, op, v: EVERYTHING if py_match(op, v, PRODUCT) else NOTHING)
 _register(("component",), lambda c, op, v: enum_q("security_sensitive", COMPONENT_CHOICES, op, v))
 _register(("bug_group", "groups"), lambda c, op, v: enum_q("security_sensitive", GROUP_CHOICES, op, v))
@@ -438,6 +454,7 @@ def build(ctx: SearchContext, querydict, *, default_limit: int, max_limit: int) 
         (("component",), False, lambda v: field_q(ctx, "component", "equals", v)),
         (("status", "bug_status"), True, lambda v: field_q(ctx, "bug_status", "equals", v)),
         (("resolution",), True, lambda v: field_q(ctx, "resolution", "equals", v)),
+        (("severity", "bug_severity"), True, lambda v: field_q(ctx, "bug_severity", "equals", v)),
         (("creator", "reporter"), False, lambda v: field_q(ctx, "reporter", "equals", v)),
         (("assigned_to",), False, lambda v: field_q(ctx, "assigned_to", "equals", v)),
         (("keywords",), True, lambda v: field_q(ctx, "keywords", "equals", v)),
