@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from compliance import views
+from compliance import attachment_views, views
 
 app_name = "compliance"
 
@@ -25,4 +25,7 @@ urlpatterns = [
     path("incidents/<int:number>/decisions/<int:decision_id>/publish/", views.incident_decision_publish,
          name="incident_decision_publish"),
     path("incidents/<int:number>/history/", views.incident_history, name="incident_history"),
+    path("incidents/<int:number>/attachments/", attachment_views.attachment_add, name="incident_attachment_add"),
+    path("attachments/<int:pk>/", attachment_views.attachment_change, name="attachment_change"),
+    path("attachments/<int:pk>/download", attachment_views.download, name="attachment_download"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -136,7 +137,16 @@ STORAGES = {
         if env_bool("STATIC_MANIFEST", False)
         else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
+    # Incident attachments (compliance.Attachment), served only through their permission-checked download
+    # path. By default files under MEDIA_ROOT (so backups take them); a deployment points them at an object
+    # store with ATTACHMENTS_STORAGE_BACKEND (e.g. storages.backends.s3.S3Storage) and its options as JSON.
+    "attachments": {
+        "BACKEND": env_str("ATTACHMENTS_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env_str("ATTACHMENTS_STORAGE_OPTIONS", "{}") or "{}"),
+    },
 }
+# The largest attachment accepted (bytes), on the page and through /rest/.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 # HTTPS hardening: on by default outside DEBUG, so `check --deploy` is clean in production.
 HTTPS = env_bool("HTTPS", not DEBUG)
