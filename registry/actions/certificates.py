@@ -22,6 +22,7 @@ from registry.actions._common import (
     _require_editor,
     name_match_key,
 )
+from registry.actions.chaining import attach_owners_below
 from registry.models import (
     CAOwner,
     CCADBRecord,
@@ -41,12 +42,16 @@ class ImportSummary:
     already_present: int = 0
     repeated_in_input: int = 0
     links_added: int = 0
+    owners_attached: int = 0  # intermediates given their root's owner by chaining (issue 14)
+    ambiguous: int = 0  # intermediates chaining to roots of several owners, left without one
     certificates: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"{self.read} certificates read: {self.created} new, {self.already_present} already in the registry, "
             f"{self.repeated_in_input} repeated in the input; {self.links_added} issuer links added"
+            + (f"; {self.owners_attached} intermediates attached to their owner by chaining" if self.owners_attached else "")
+            + (f"; {self.ambiguous} chain to roots of several owners (left without owner)" if self.ambiguous else "")
         )
 
 
@@ -85,7 +90,7 @@ def _certificate_values(p: ParsedCertificate) -> dict[str, Any]:
 
 
 def _store_parsed(
-    parsed: list[ParsedCertificate], *, owner: CAOwner | None = None, progress: Progress = None
+    parsed: list[ParsedCertificate], *, owner: CAOwner | None = None, progress: Progress = None, actor: Any = None
 ) -> tuple[dict[str, int], ImportSummary]:
     """Insert the certificates not yet stored, link them, apply owners. Must run inside a transaction."""
     summary = ImportSummary(read=len(parsed))
@@ -119,6 +124,9 @@ def _store_parsed(
     if owner is not None:
         for chunk in _chunks([ids[sha] for sha in unique]):
             Certificate.objects.filter(pk__in=chunk, owner__isnull=True).update(owner=owner)
+    if new:
+        chained = attach_owners_below([ids[p.sha256] for p in new], actor=actor)
+        summary.owners_attached, summary.ambiguous = chained.attached_count, len(chained.ambiguous)
     return ids, summary
 
 
@@ -226,12 +234,13 @@ def certificates_import(
     if not parsed:
         raise DomainError("No certificate to import.")
     with transaction.atomic():
-        _ids, summary = _store_parsed(parsed, owner=owner, progress=progress)
+        _ids, summary = _store_parsed(parsed, owner=owner, progress=progress, actor=actor)
         history.record(
             actor=actor,
             action=RegistryHistory.CERTIFICATES_IMPORTED,
             subject_type=history.subject_type_of(Certificate),
             summary=str(summary),
-            detail={"created": summary.created, "read": summary.read, "links_added": summary.links_added},
+            detail={"created": summary.created, "read": summary.read, "links_added": summary.links_added,
+                    "owners_attached": summary.owners_attached, "ambiguous": summary.ambiguous},
         )
     return summary
