@@ -28,6 +28,8 @@ __all__ = [
     "CertdataImport",
     "CertdataBlock",
     "CCADBRecord",
+    "Release",
+    "ReleaseChange",
     "RegistryHistory",
 ]
 
@@ -338,6 +340,102 @@ class CCADBRecord(models.Model):
         return self.certificate_name or self.sha256
 
 
+class Release(models.Model):
+    """A root store release (NSS and/or roots module version) and the certdata.txt it shipped.
+
+    Published releases keep their whole certdata.txt (`certdata_text`), so each exports byte for byte
+    and any two compare. At most one draft ("the next release") collects the changes staff make to the
+    root store until they publish it; a distrust's Release step ships into the release it names.
+    """
+
+    class Kind(models.TextChoices):
+        REGULAR = "regular", "Regular scheduled release"
+        CHEMSPILL = "chemspill", "Off-schedule (chemspill) release"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (next release, not shipped)"
+        PUBLISHED = "published", "Published"
+
+    nss_version = models.CharField("NSS version", max_length=40, blank=True)
+    roots_module_version = models.CharField("roots module version", max_length=40, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REGULAR)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
+    released_on = models.DateField("release date", null=True, blank=True)
+    notes = models.TextField(blank=True)
+    source = models.CharField(max_length=500, blank=True, help_text="The certdata.txt it was imported from, if any.")
+    certdata_text = models.TextField(blank=True)
+    certdata_sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="draft"), name="one_draft_release"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        if self.status == self.Status.DRAFT and not (self.nss_version or self.roots_module_version):
+            return "Next release (draft)"
+        parts = []
+        if self.nss_version:
+            parts.append(f"NSS {self.nss_version}")
+        if self.roots_module_version:
+            parts.append(f"roots module {self.roots_module_version}")
+        return " / ".join(parts) or f"Release {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:release_detail", args=[self.pk])
+
+
+class ReleaseChange(models.Model):
+    """One thing a release shipped: an entry's trust, distrust-after date, presence, or a OneCRL record."""
+
+    class Kind(models.TextChoices):
+        ROOT_ADDED = "root_added", "Root added"
+        ROOT_REMOVED = "root_removed", "Root removed"
+        TRUST_ADDED = "trust_added", "Trust added"
+        TRUST_REMOVED = "trust_removed", "Trust removed"
+        DISTRUST_AFTER_SET = "distrust_after_set", "Distrust-after set"
+        DISTRUST_AFTER_CLEARED = "distrust_after_cleared", "Distrust-after cleared"
+        DISTRUST_ADDED = "distrust_added", "Explicit distrust added"
+        DISTRUST_REMOVED = "distrust_removed", "Explicit distrust removed"
+        ONECRL_PUBLISHED = "onecrl_published", "OneCRL record published"
+
+    class Purpose(models.TextChoices):
+        ALL = "", "—"
+        SERVER = "server", "Websites"
+        EMAIL = "email", "E-mail"
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, blank=True)
+    entry = models.ForeignKey(RootStoreEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="release_changes")
+    certificate = models.ForeignKey(
+        Certificate, null=True, blank=True, on_delete=models.SET_NULL, related_name="release_changes"
+    )
+    label = models.CharField(max_length=255)
+    issuer_key = models.CharField(max_length=64, blank=True)
+    serial_hex = models.CharField(max_length=80, blank=True)
+    before = models.CharField(max_length=300, blank=True)
+    after = models.CharField(max_length=300, blank=True)
+    origin = models.CharField(max_length=300, blank=True, help_text="What made the change: an import, a staff edit, a distrust action.")
+    origin_url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["release", "pk"]
+        indexes = [models.Index(fields=["issuer_key", "serial_hex"], name="release_change_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.label}"
+
+
 class RegistryHistory(models.TextChoices):
     """The keys registry writes record into the shared history (history.Event.action)."""
 
@@ -346,6 +444,8 @@ class RegistryHistory(models.TextChoices):
     CCADB_RECORDS_IMPORTED = "ccadb_records_imported", "CCADB records imported"
     ROOT_STORE_ENTRY_CHANGED = "root_store_entry_changed", "Root store entry changed"
     OWNER_CHANGED = "owner_changed", "CA owner changed"
+    RELEASE_RECORDED = "release_recorded", "Root store release recorded"
+    RELEASE_PUBLISHED = "release_published", "Root store release published"
     OWNER_CREATED = "owner_created", "CA owner created"
     REPRESENTATIVE_GRANTED = "representative_granted", "CA representation granted"
     REPRESENTATIVE_REVOKED = "representative_revoked", "CA representation revoked"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from registry import views
+from registry import views, views_releases
 
 app_name = "registry"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("certificates/<str:sha256>/certdata.txt", views.certificate_certdata, name="certificate_certdata"),
     path("root-store/", views.root_store, name="root_store"),
     path("root-store/certdata.txt", views.root_store_certdata, name="root_store_certdata"),
+    path("root-store/entries/<int:pk>/edit/", views_releases.entry_edit, name="entry_edit"),
+    path("root-store/releases/", views_releases.release_list, name="release_list"),
+    path("root-store/releases/compare/", views_releases.release_compare, name="release_compare"),
+    path("root-store/releases/<int:pk>/", views_releases.release_detail, name="release_detail"),
+    path("root-store/releases/<int:pk>/publish/", views_releases.release_publish_view, name="release_publish"),
+    path("root-store/releases/<int:pk>/certdata.txt", views_releases.release_certdata, name="release_certdata"),
 ]

@@ -15,6 +15,7 @@ from pki import certdata
 from pki.x509 import CertificateError, ParsedCertificate, load_der
 from registry.actions._common import BATCH, Progress, _chunks, _require_editor
 from registry.actions.certificates import ImportSummary, _store_parsed
+from registry.actions.releases import entry_state, record_entry_change, release_record_import
 from registry.models import (
     CertdataBlock,
     CertdataImport,
@@ -39,6 +40,7 @@ class CertdataSummary:
     entries_removed: int = 0
     distrust_after: int = 0
     certificates: ImportSummary | None = None
+    release: Any = None  # the registry.models.Release the import recorded
 
     def __str__(self) -> str:
         certs = self.certificates
@@ -58,10 +60,22 @@ def _serial_hex_of_der(serial_der: bytes) -> str:
     return serial_der[offset:].hex().upper()
 
 
-def certdata_import(*, actor: Any, text: str | bytes, source: str, progress: Progress = None) -> CertdataSummary:
+def certdata_import(
+    *,
+    actor: Any,
+    text: str | bytes,
+    source: str,
+    progress: Progress = None,
+    nss_version: str = "",
+    roots_module_version: str = "",
+    release_kind: str = "regular",
+    released_on: Any = None,
+) -> CertdataSummary:
     """Make the root store what an NSS certdata.txt says, keeping its text for a byte-for-byte export.
 
     Entries not in the file are removed; certificates are kept (the registry outlives a root store).
+    The import is recorded as a published release (registry.actions.releases.release_record_import):
+    versions not given are read from the file name (certdata_v2.86_2026-04-09.txt: roots module 2.86).
     """
     _require_editor(actor)
     try:
@@ -97,6 +111,7 @@ def certdata_import(*, actor: Any, text: str | bytes, source: str, progress: Pro
                 )
 
         existing = {(e.issuer_key, e.serial_hex): e for e in RootStoreEntry.objects.all()}
+        states_before = {key: entry_state(e) for key, e in existing.items()}
         seen: dict[tuple[str, str], RootStoreEntry] = {}
         by_issuer_serial: dict[tuple[bytes, bytes], RootStoreEntry] = {}
 
@@ -191,6 +206,17 @@ def certdata_import(*, actor: Any, text: str | bytes, source: str, progress: Pro
                 )
             )
         CertdataBlock.objects.bulk_create(blocks, batch_size=BATCH)
+        summary.release = release_record_import(
+            actor=actor,
+            source=source,
+            text=raw_text,
+            before=states_before,
+            after={key: entry_state(e) for key, e in seen.items()},
+            nss_version=nss_version,
+            roots_module_version=roots_module_version,
+            kind=release_kind,
+            released_on=released_on,
+        )
         history.record(
             actor=actor,
             action=RegistryHistory.CERTDATA_IMPORTED,
@@ -227,9 +253,12 @@ def root_store_entry_update(*, actor: Any, entry: RootStoreEntry, **changes: Any
     with transaction.atomic():
         entry = RootStoreEntry.objects.select_for_update().get(pk=entry.pk)
         old = {name: getattr(entry, name) for name in changes}
+        state_before = entry_state(entry)
         for name, value in changes.items():
             setattr(entry, name, value)
         entry.save()
+        # Into the next (draft) release, which staff publish when it ships.
+        record_entry_change(actor=actor, entry=entry, before=state_before)
         history.record(
             actor=actor,
             action=RegistryHistory.ROOT_STORE_ENTRY_CHANGED,
@@ -280,6 +309,7 @@ def root_store_entry_add(
             server_distrust_after=server_distrust_after,
             email_distrust_after=email_distrust_after,
         )
+        record_entry_change(actor=actor, entry=entry, before=None)
         history.record(
             actor=actor,
             action=RegistryHistory.ROOT_STORE_ENTRY_CHANGED,
