@@ -273,6 +273,30 @@ class VerificationRequest(models.Model):
         return f"Verification request {self.pk} for statement {self.statement_id}"
 
 
+class OverdueStatementIncident(models.Model):
+    """The compliance incident filed because a statement is overdue (issue 15), one row per CA owner,
+    audit family and end of the period the missing statement covers: the unique key that makes a
+    second sweep file nothing. Kept when the incident is deleted, so it is not filed again."""
+
+    ca_owner = models.ForeignKey("registry.CAOwner", on_delete=models.CASCADE, related_name="+")
+    family = models.CharField(max_length=20, blank=True)  # "" for a statement that names no criteria
+    period_end = models.DateField()
+    due = models.DateField()
+    incident = models.ForeignKey(
+        "compliance.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-period_end", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["ca_owner", "family", "period_end"], name="unique_overdue_statement")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ca_owner_id} {self.family or 'audit'} statement for the period ending {self.period_end}"
+
+
 class AuditHistory(models.TextChoices):
     """The keys audits write into the shared history (history.Event.action); old and new are the
     changed fields' values as mappings, the summary is the message shown on the page."""
