@@ -1,7 +1,7 @@
 """Middleware every request passes, whatever app serves it.
 
-- BodySizeLimit: refuses a body larger than MAX_REQUEST_BODY_BYTES (multipart uploads:
-  MAX_UPLOAD_BODY_BYTES, so a 25 MB audit statement PDF fits) from its Content-Length, before
+- BodySizeLimit: refuses a body larger than MAX_REQUEST_BODY_BYTES (multipart uploads and the paths
+  apps register as uploads: MAX_UPLOAD_BODY_BYTES, so a 25 MB audit statement PDF fits) from its Content-Length, before
   anything reads it: 413.
 - QueryParameterGuard: refuses a NUL byte in the path or in any query parameter's name or value,
   before a view can hand one to the database (PostgreSQL refuses it inside the driver: a 500): 400
@@ -15,6 +15,7 @@ a page elsewhere. Imports no app.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -29,6 +30,15 @@ _SHAPES: dict[str, Callable[[HttpRequest, int, str], HttpResponse]] = {}
 
 def register_error_shape(prefix: str, answer: Callable[[HttpRequest, int, str], HttpResponse]) -> None:
     _SHAPES[prefix] = answer
+
+
+# Paths whose body carries a file in another form than multipart (Bugzilla's base64 attachments in
+# JSON): they get MAX_UPLOAD_BODY_BYTES too. Apps register them (compliance: /rest/bug/N/attachment).
+_UPLOAD_PATHS: list[re.Pattern[str]] = []
+
+
+def register_upload_path(pattern: str) -> None:
+    _UPLOAD_PATHS.append(re.compile(pattern))
 
 
 def refuse(request: HttpRequest, status: int, code: str, message: str, errors: dict | None = None) -> HttpResponse:
@@ -55,7 +65,8 @@ class BodySizeLimit:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return refuse(request, 400, "invalid", "The Content-Length header must be a whole number of bytes.")
-        multipart = request.META.get("CONTENT_TYPE", "").lower().startswith("multipart/form-data")
+        multipart = request.META.get("CONTENT_TYPE", "").lower().startswith("multipart/form-data") or any(
+            p.match(request.path) for p in _UPLOAD_PATHS)
         limit = settings.MAX_UPLOAD_BODY_BYTES if multipart else settings.MAX_REQUEST_BODY_BYTES
         if length > limit:
             kind = "An upload" if multipart else "A request body"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 
+from accounts import permissions as perm
 from accounts.api_keys import api_key_authenticate
-from compliance.bugzilla import API_KEY_NOT_VALID, LOGIN_NOT_SUPPORTED, BugzillaError
+from compliance.bugzilla import API_KEY_NOT_VALID, LOGIN_NOT_SUPPORTED, LOGIN_REQUIRED, BugzillaError
 
 
 def presented_key(request) -> str | None:
@@ -51,3 +52,20 @@ def authenticate(request):
             "account page.",
         )
     return key.user, key
+
+
+def writer(user, key, method: str) -> None:
+    """A write through /rest/ needs an API key, of an active account, that may write. A signed-in
+    browser session alone does not write here: /rest/ takes no CSRF token, so a page elsewhere could
+    otherwise post in a visitor's name."""
+    if key is None:
+        raise BugzillaError(
+            LOGIN_REQUIRED,
+            "You must log in before using this part of Bugzilla: send an API key (Bugzilla_api_key, api_key or "
+            "the X-BUGZILLA-API-KEY header) made on your account page.",
+        )
+    if not perm.api_key_allows_method(key, method):
+        raise BugzillaError(
+            LOGIN_REQUIRED,
+            "This API key is read-only: it cannot change anything. Make a key with write access on your account page.",
+        )

@@ -1,6 +1,8 @@
 """The /rest/ endpoints. Each is a plain function of (request, user, ...) returning a dict; the
-`endpoint` decorator does what every one shares: GET only, who is asking, rate limits, and
-Bugzilla's error body. Reads go through compliance.selectors and accounts.permissions.
+`endpoint` decorator does what every one shares: the methods it answers (GET unless told), who is
+asking, rate limits, and Bugzilla's error body. Reads go through compliance.selectors and
+accounts.permissions; writes are in compliance.bugzilla.writes and .attachments, and `by_method`
+routes one URL's methods to them.
 """
 
 from __future__ import annotations
@@ -49,25 +51,49 @@ def unknown_resource(request) -> JsonResponse:
     )
 
 
-def endpoint(view):
-    @csrf_exempt
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            # This API is read-only: Bugzilla answers a method it has no resource for with 32614.
-            return unknown_resource(request)
-        try:
-            user, key = auth.authenticate(request)
-            verdict = throttling.check(request, key)
-            if verdict is not None:
-                response = JsonResponse({"error": True, "code": UNKNOWN_TRANSIENT, "message": verdict.message}, status=429)
-                response["Retry-After"] = str(verdict.wait)
-                return response
-            return JsonResponse(view(request, user, *args, **kwargs))
-        except BugzillaError as error:
-            return error_response(error)
+def endpoint(view=None, *, methods=("GET", "HEAD"), status=200):
+    """`methods`: those the view answers (Bugzilla answers any other with 32614); `status`: on success
+    (201 for a POST that creates, as Bugzilla's REST resources say). A write (any other method than GET
+    and HEAD) needs an API key that may write (auth.writer)."""
 
-    return wrapper
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                return unknown_resource(request)
+            try:
+                user, key = auth.authenticate(request)
+                if request.method not in perm.SAFE_HTTP_METHODS:
+                    auth.writer(user, key, request.method)
+                verdict = throttling.check(request, key)
+                if verdict is not None:
+                    response = JsonResponse({"error": True, "code": UNKNOWN_TRANSIENT, "message": verdict.message},
+                                            status=429)
+                    response["Retry-After"] = str(verdict.wait)
+                    return response
+                return JsonResponse(view(request, user, *args, **kwargs), status=status)
+            except BugzillaError as error:
+                return error_response(error)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def by_method(**views):
+    """One URL, a view per method (GET=..., POST=..., PUT=...); HEAD is GET's; others answer 32614."""
+    if "GET" in views:
+        views.setdefault("HEAD", views["GET"])
+
+    @csrf_exempt
+    def dispatch(request, *args, **kwargs):
+        view = views.get(request.method)
+        if view is None:
+            return unknown_resource(request)
+        return view(request, *args, **kwargs)
+
+    return dispatch
 
 
 def _context(request, user) -> serialize.Context:
