@@ -225,6 +225,16 @@ def trusted_certificates(*, ca_owner_id: int, now=None) -> list[checks.CertInSco
         return any(e.trust_server == RootStoreEntry.Trust.NOT_TRUSTED and e.trust_email == RootStoreEntry.Trust.NOT_TRUSTED
                    for e in entries.get(pk, ()))
 
+    def distrusted_families(pk: int) -> set[str]:
+        """Families the certificate's own entry distrusts (a distrust for websites only keeps e-mail's)."""
+        out = set()
+        for e in entries.get(pk, ()):
+            if e.trust_server == RootStoreEntry.Trust.NOT_TRUSTED:
+                out.add(TRUST_FAMILIES["server"])
+            if e.trust_email == RootStoreEntry.Trust.NOT_TRUSTED:
+                out.add(TRUST_FAMILIES["email"])
+        return out
+
     memo: dict[int, frozenset[str]] = {}
 
     def families(pk: int, depth: int = 0) -> frozenset[str]:
@@ -238,7 +248,7 @@ def trusted_certificates(*, ca_owner_id: int, now=None) -> list[checks.CertInSco
         if depth < 6:
             for parent in parents.get(pk, ()):
                 result |= families(parent, depth + 1)
-        memo[pk] = frozenset(result)
+        memo[pk] = frozenset(result - distrusted_families(pk))
         return memo[pk]
 
     out = []

@@ -206,14 +206,17 @@ def complete_test(a: DistrustAction, actor: Any) -> dict[str, Any]:
 
 
 def complete_release(a: DistrustAction, actor: Any) -> dict[str, Any]:
-    """Releasing publishes the action's OneCRL records into the managed collection and ends the embargo."""
-    from distrust import artifacts, onecrl_store
+    """Releasing publishes the action's OneCRL records into the managed collection, ships its root store changes
+    in the release it names (distrust/root_store.py) and ends the embargo."""
+    from distrust import artifacts, onecrl_store, root_store
 
     # The stored OneCRL artifact was generated before staff chose the public wording: it restates its
     # records' reason with that wording before anyone but staff may download it.
     artifacts.restate_onecrl_reason(a)
     detail: dict[str, Any] = {"onecrl_published": onecrl_store.publish_action_records(
         a, who=getattr(actor, "username", ""))}
+    # The root store follows: trust removed or distrust-after set, recorded in the release the step names.
+    detail.update(root_store.ship(a, actor))
     if a.is_embargoed:
         a.is_embargoed = False  # released: the embargo ends
         detail["embargo_lifted"] = True

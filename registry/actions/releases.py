@@ -357,14 +357,16 @@ def release_ship_distrust(
                 summary=f"{entry.label}: {origin}",
                 detail={"entry": entry.pk, "release": release.pk},
             )
-        release.nss_version = nss_version.strip()[:40] or release.nss_version
-        release.roots_module_version = roots_module_version.strip()[:40] or release.roots_module_version
-        release.kind = kind
-        release.released_on = released_on or release.released_on
-        if release.status == Release.Status.DRAFT:
-            release.status, release.published_at = Release.Status.PUBLISHED, timezone.now()
-        _snapshot(release)
-        release.save()
+        if nss_version.strip() or roots_module_version.strip():
+            release.nss_version = nss_version.strip()[:40] or release.nss_version
+            release.roots_module_version = roots_module_version.strip()[:40] or release.roots_module_version
+            release.kind = kind
+            release.released_on = released_on or release.released_on
+            if release.status == Release.Status.DRAFT:
+                release.status, release.published_at = Release.Status.PUBLISHED, timezone.now()
+            _snapshot(release)
+            release.save()
+        # else (OneCRL only, no NSS release named): the changes wait in the draft for the next release.
         history.record(
             actor=actor,
             action=RegistryHistory.RELEASE_PUBLISHED,
