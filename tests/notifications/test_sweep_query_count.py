@@ -1,4 +1,5 @@
-"""The sweep reads a fixed number of queries whatever the number of incidents (10 vs 1,000)."""
+"""The sweep runs a fixed number of statements whatever the number of incidents (10 vs 200) and rows:
+the rows go in by two set-based INSERT ... SELECT ... ON CONFLICT DO NOTHING (notifications.sweep_sql)."""
 
 from __future__ import annotations
 
@@ -37,31 +38,34 @@ def _incidents(owner, n: int, start: int):
 def _sweep_queries():
     with CaptureQueriesContext(connection) as ctx:
         run = actions.sweep_run(now=NOW, enqueue=False)
-    sql = [q["sql"].lstrip().upper() for q in ctx.captured_queries]
-    inserts = [s for s in sql if s.startswith("INSERT") and 'INTO "NOTIFICATIONS_NOTIFICATION"' in s[:60]]
-    return run, len(sql) - len(inserts), len(inserts)
+    sql = [" ".join(q["sql"].split()).upper() for q in ctx.captured_queries]
+    inserts = [s for s in sql if "INSERT INTO NOTIFICATIONS_NOTIFICATION" in s.replace('"', "")]
+    return run, len(sql), len(inserts)
 
 
-def test_sweep_query_count_does_not_grow_with_incidents(owner_a, owner_b, rep_a, rep_b, staff, reviewer):
+def test_sweep_statement_count_does_not_grow_with_incidents_or_rows(owner_a, owner_b, rep_a, rep_b, staff, reviewer):
+    from compliance.models import Incident
     from notifications.models import Watch
 
     Watch.objects.create(user=reviewer, ca_owner=owner_a)
     _incidents(owner_a, 10, 3000000)
-    small, reads_small, inserts_small = _sweep_queries()
+    small, statements_small, inserts_small = _sweep_queries()
     assert small.found == 10 * 3  # first response, full report, question
+    assert small.created == Notification.objects.count() > 10 * 3
     Notification.objects.all().delete()
 
-    _incidents(owner_b, 990, 4000000)
-    big, reads_big, inserts_big = _sweep_queries()
-    assert big.found == 1000 * 3
-    assert big.created == Notification.objects.count() > 3000
+    _incidents(owner_b, 190, 4000000)
+    Incident.objects.filter(number__gte=4000000, number__lt=4000050).update(security_sensitive=True)
+    big, statements_big, inserts_big = _sweep_queries()
+    assert big.found == 200 * 3
+    assert big.created == Notification.objects.count() > 600
 
-    assert reads_small == reads_big, (reads_small, reads_big)
-    if connection.vendor == "postgresql":
-        # The new rows go in one INSERT ... ON CONFLICT DO NOTHING, however many.
-        assert inserts_small == inserts_big == 1
-    else:
-        # SQLite caps a statement at 999 parameters, so Django splits the batches further.
-        assert inserts_big >= inserts_small >= 1
-    print(f"\nsweep queries: {reads_small} reads + {inserts_small} inserts (10 incidents), "
-          f"{reads_big} reads + {inserts_big} inserts (1,000 incidents, {big.created} notifications)")
+    assert statements_small == statements_big, (statements_small, statements_big)
+    # The rows go in by two INSERT ... SELECT ... ON CONFLICT DO NOTHING, however many, on both engines.
+    assert inserts_small == inserts_big == 2
+    # A second sweep finds every row made and adds none, in the same statements.
+    again, statements_again, _ = _sweep_queries()
+    assert again.created == 0 and Notification.objects.count() == big.created
+    assert statements_again == statements_big
+    print(f"\nsweep: {statements_small} statements (10 incidents, {small.created} rows), "
+          f"{statements_big} (200 incidents, {big.created} rows)")
