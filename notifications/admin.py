@@ -22,8 +22,8 @@ class NotificationPreferenceAdmin(ReadOnlyAdmin):
 
 @admin.register(Watch)
 class WatchAdmin(ReadOnlyAdmin):
-    list_display = ["user", "ca_owner", "incident", "created_at"]
-    raw_id_fields = ["user", "incident"]
+    list_display = ["user", "ca_owner", "created_at"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(SweepRun)

@@ -57,14 +57,13 @@ def _name(actor: Any) -> str:
 
 
 def _audience(incident) -> tuple[tuple[int, str], ...]:
-    """The people named on the incident, with why: two queries (CC list, watchers)."""
+    """The people named on the incident, with why: one query (the CC list, the one incident watch)."""
     named: list[tuple[int, str]] = []
     if incident.reporter_id:
         named.append((incident.reporter_id, Reason.REPORTER))
     if incident.assignee_id:
         named.append((incident.assignee_id, Reason.ASSIGNED_TO))
     named += [(pk, Reason.CC) for pk in incident.cc.values_list("pk", flat=True)]
-    named += [(pk, Reason.WATCH) for pk in incident.watchers.values_list("pk", flat=True)]
     return tuple(named)
 
 

@@ -39,10 +39,10 @@ class Finding:
     # Audience, resolved by actions.resolve_audience in bulk.
     ca_owner_id: int | None = None  # the CA owner's representatives
     user_ids: tuple[int, ...] = ()  # named people: the asked person, the assignee, the incident's CC list
-    incident_id: int | None = None  # the incident's Watch rows; None for non-incident subjects
+    incident_id: int | None = None  # the incident (its CC list is in user_ids); None for non-incident subjects
     security_sensitive: bool = False  # then only those who may see the incident hear of it
     incident_owner_id: int | None = None  # the incident's CA owner, whose representatives may see it
-    watchers: bool = False  # include Watch rows on the CA owner / the incident
+    watchers: bool = False  # include the Watch rows on the CA owner
     staff: bool = False  # every active staff member
     emails: tuple[str, ...] = ()  # addresses that are not users (an auditor's verification contact)
     email_reason: str = "Auditor"  # Reason of those addresses
@@ -107,7 +107,6 @@ def _open_incidents(now: datetime):
                 queryset=ReportVersion.objects.filter(pk=Subquery(latest_full)).only("pk", "incident_id", "data"),
                 to_attr="latest_full_reports",
             ),
-            "watchers",
             "cc",
         )
     )
@@ -132,9 +131,9 @@ def incident_deadlines(*, now: datetime) -> list[Finding]:
         deadlines, board = _deadlines_of(incident, now)
         questions = {str(q.pk): q for q in incident.open_questions}
         owner = incident.ca_owner
-        # Watchers and the CC list (Bugzilla mails its CC list); who of them may see a
-        # security-sensitive incident is decided when the audience is resolved.
-        named = tuple(dict.fromkeys([u.pk for u in incident.watchers.all()] + [u.pk for u in incident.cc.all()]))
+        # The CC list (Bugzilla mails its CC list; watching an incident is being on it); who of them
+        # may see a security-sensitive incident is decided when the audience is resolved.
+        named = tuple(u.pk for u in incident.cc.all())
         assignee = (incident.assignee_id,) if incident.assignee_id else ()
         common = dict(
             ca_owner_id=incident.ca_owner_id,

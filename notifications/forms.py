@@ -43,4 +43,4 @@ class WatchCAForm(forms.Form):
 
 
 class WatchIncidentForm(forms.Form):
-    number = forms.IntegerField(label="Watch an incident (bug number)", min_value=1)
+    number = forms.IntegerField(label="Join an incident's CC list (bug number)", min_value=1)

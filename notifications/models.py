@@ -95,7 +95,7 @@ class Reason(models.TextChoices):
     ASSIGNED_TO = "AssignedTo", "The incident is assigned to you"
     CC = "CC", "You are on the CC list"
     CA_REPRESENTATIVE = "CARepresentative", "You represent the CA"
-    WATCH = "Watch", "You watch the incident or its CA"
+    WATCH = "Watch", "You watch the CA owner"
     STAFF = "Staff", "You are root program staff"
     NAMED = "Named", "You are named on it"
     AUDITOR = "Auditor", "You are the auditor's verification contact"
@@ -216,26 +216,22 @@ class NotificationPreference(models.Model):
 
 
 class Watch(models.Model):
-    """A user follows a CA owner (all its incidents) or one incident: they get its reminders too."""
+    """A user follows a CA owner: they get the reminders and news of all its incidents and audits
+    (Bugzilla's component watching). One incident is followed by joining its CC list
+    (compliance.Incident.cc, compliance.actions.cc); migration 0003 moved the incident watches there."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
-    ca_owner = models.ForeignKey("registry.CAOwner", null=True, blank=True, on_delete=models.CASCADE, related_name="watches")
-    incident = models.ForeignKey("compliance.Incident", null=True, blank=True, on_delete=models.CASCADE, related_name="watches")
+    ca_owner = models.ForeignKey("registry.CAOwner", on_delete=models.CASCADE, related_name="watches")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(ca_owner__isnull=False, incident__isnull=True) | Q(ca_owner__isnull=True, incident__isnull=False)),
-                name="watch_exactly_one_subject",
-            ),
             models.UniqueConstraint(fields=["user", "ca_owner"], name="unique_watch_ca_owner"),
-            models.UniqueConstraint(fields=["user", "incident"], name="unique_watch_incident"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} watches {self.ca_owner or self.incident}"
+        return f"{self.user} watches {self.ca_owner}"
 
 
 class SweepRun(models.Model):

@@ -30,7 +30,17 @@ def notifications_for(*, user: Any) -> QuerySet[Notification]:
 
 
 def watches_for(*, user: Any) -> QuerySet[Watch]:
-    return Watch.objects.filter(user_id=user.pk).select_related("ca_owner", "incident")
+    """The CA owners a user watches."""
+    return Watch.objects.filter(user_id=user.pk).select_related("ca_owner")
+
+
+def cc_incidents_for(*, user: Any):
+    """The incidents whose CC list a user is on (watching an incident is being on it), that they may
+    still see, newest first: one query."""
+    from compliance.models import Incident
+
+    return (Incident.objects.filter(perm.incident_visibility_q(user), cc=user.pk)
+            .only("pk", "number", "title", "security_sensitive").order_by("-number"))
 
 
 def _as_schedule(value) -> BaseSchedule:

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions as perm
+from compliance.actions import cc
 from config.errors import DomainError
 from config.filters import db_int
 from notifications import actions, selectors
@@ -68,12 +69,21 @@ def notification_settings(request):
                         # Same answer for "no such bug" and "not yours to see": nothing leaks.
                         incident_form.add_error("number", "No incident with that number.")
                     else:
-                        actions.watch_add(actor=request.user, incident=incident)
-                        messages.success(request, f"You now watch bug {incident.number}.")
+                        cc.cc_add(actor=request.user, incident=incident, user=request.user)
+                        messages.success(request, f"You are now on the CC list of bug {incident.number}.")
                         return redirect("notifications:settings")
             elif what == "unwatch":
-                actions.watch_remove(actor=request.user, watch_id=int(request.POST.get("watch", "0") or 0))
+                actions.watch_remove(actor=request.user, watch_id=db_int(request.POST.get("watch", "")) or 0)
                 messages.success(request, "You no longer watch it.")
+                return redirect("notifications:settings")
+            elif what == "leave_cc":
+                from compliance.models import Incident
+
+                incident = Incident.objects.filter(number=db_int(request.POST.get("number", "")) or 0).first()
+                if incident is None or not perm.can_leave_cc(request.user, incident):
+                    raise DomainError("You are not on the CC list of that incident.")
+                cc.cc_remove(actor=request.user, incident=incident, user=request.user)
+                messages.success(request, f"You are no longer on the CC list of bug {incident.number}.")
                 return redirect("notifications:settings")
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -83,6 +93,7 @@ def notification_settings(request):
         "ca_form": ca_form,
         "incident_form": incident_form,
         "watches": selectors.watches_for(user=request.user),
+        "cc_incidents": selectors.cc_incidents_for(user=request.user),
         "current": current,
     }
     return render(request, "notifications/settings.html", context, status=status)

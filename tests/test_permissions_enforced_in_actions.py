@@ -310,9 +310,11 @@ def test_notification_settings_and_the_sweep_button_are_guarded_in_the_actions(
         actions.watch_add(actor=anonymous, ca_owner=owner_a)
     with refused():
         actions.watch_remove(actor=anonymous, watch_id=watch.pk)
+    from compliance.actions import cc
+
     for user in (rep_b, reviewer):
-        with refused():
-            actions.watch_add(actor=user, incident=secret_a)
+        with refused():  # watching an incident is joining its CC list
+            cc.cc_add(actor=user, incident=secret_a, user=user)
     for user in (rep_a, reviewer, anonymous):
         with refused():
             actions.sweep_enqueue(actor=user)
@@ -356,8 +358,7 @@ def test_security_incident_reminders_reach_exactly_who_may_see_it(owner_a, staff
 
     secret = _overdue_incident(owner_a, 1, security_sensitive=True)
     Watch.objects.create(user=reviewer, ca_owner=owner_a)
-    Watch.objects.create(user=rep_b, incident=secret)
-    secret.watchers.add(reviewer, rep_b)
+    Watch.objects.create(user=rep_b, ca_owner=owner_a)  # another CA's representative watching this CA
     actions.sweep_run(now=NOW, enqueue=False)
     assert _recipients(secret) == {u.username for u in (staff, rep_a) if perm.can_view_incident(u, secret)}
     assert _recipients(secret) == {"staff", "rep_a"}

@@ -2,7 +2,7 @@
 
 Rootwatch had two: the incident page's Watch button (Incident.watchers) and the notification
 settings' incident watches (notifications.Watch rows on an incident). Both now join this list
-(migrations compliance 0005_cc and notifications 0003_cc moved their rows here), and bug-mail
+(migrations compliance 0006_cc_saved_searches_owner_aliases and notifications 0003_cc moved their rows here), and bug-mail
 names its reason "CC". Following a CA owner (all its incidents and audits) stays a
 notifications.Watch, as Bugzilla's component watching is not its CC list.
 

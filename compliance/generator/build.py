@@ -96,7 +96,7 @@ class Result:
 WRITTEN = (CAOwner, User, User.represented_owners.through, Certificate, IssuerLink, RootStoreEntry, Auditor,
            AuditorQualification, AuditStatement, StatementCriterion, StatementCertificate, StatementFinding,
            Incident, IncidentTag, IncidentRelation, Comment, Question, ReportVersion, AffectedCertificate,
-           Incident.watchers.through, Event)
+           Incident.cc.through, Event)
 
 
 def _owner_names() -> list[tuple[str, str]]:
@@ -444,7 +444,7 @@ class Generator:
             "id", "incident", "report_version", "sha256", "precertificate_sha256", "certificate", "subject",
             "issuer", "serial_hex", "not_before", "not_after", "dns_names", "is_revoked", "revocation_date",
             "revocation_reason"])
-        self.t_watch = s.table(Incident.watchers.through, ["id", "incident", "user"])
+        self.t_watch = s.table(Incident.cc.through, ["id", "incident", "user"])
         self.t_ev = s.table(Event, ["id", "at", "actor", "actor_name", "subject_type", "subject_id", "action",
                                     "action_label", "field", "old", "new", "summary", "detail", "staff_only"])
         self.usernames = dict(User.objects.filter(pk__in=[*self.staff, *self.reviewers,
@@ -670,7 +670,7 @@ class Generator:
                           q.promised_date, q.closed_at))
         for tag in board.tags:
             self.t_tag.add((self.sink.new_id(IncidentTag), iid, tag))
-        self.t_watch.add((self.sink.new_id(Incident.watchers.through), iid, reporter))
+        self.t_watch.add((self.sink.new_id(Incident.cc.through), iid, reporter))
         self._event(iid, reporter, created, IncidentHistory.CREATED, "created", "", title)
         if status == "RESOLVED":
             self._event(iid, staff, end, IncidentHistory.CHANGED, "status", "NEW", "RESOLVED")

@@ -79,7 +79,9 @@ def test_a_comment_reaches_reporter_cc_watchers_and_representatives_once_and_not
 
     watcher = _user("watcher")
     owner_watcher = _user("ownerwatch")
-    notes.watch_add(actor=watcher, incident=incident)
+    from compliance.actions import cc
+
+    cc.cc_add(actor=watcher, incident=incident, user=watcher)  # the Watch button: joining the CC list
     notes.watch_add(actor=owner_watcher, ca_owner=owner_a)
     actions.incident_cc_change(actor=staff, incident=incident, add=[reviewer])
     mail.outbox.clear()
@@ -88,8 +90,10 @@ def test_a_comment_reaches_reporter_cc_watchers_and_representatives_once_and_not
     assert {a: len(ms) for a, ms in got.items()} == {
         "staff@example.test": 1, "reviewer@example.test": 1, "watcher@example.test": 1, "ownerwatch@example.test": 1,
     }
-    assert got["staff@example.test"][0].extra_headers["X-Rootwatch-Reason"] == "Reporter Watch"
+    assert got["staff@example.test"][0].extra_headers["X-Rootwatch-Reason"] == "Reporter"
     assert got["reviewer@example.test"][0].extra_headers["X-Rootwatch-Reason"] == "CC"
+    assert got["watcher@example.test"][0].extra_headers["X-Rootwatch-Reason"] == "CC"
+    assert got["ownerwatch@example.test"][0].extra_headers["X-Rootwatch-Reason"] == "Watch"
     assert "rep_a wrote a comment" in got["watcher@example.test"][0].body
 
 
@@ -106,7 +110,6 @@ def test_a_private_comment_reaches_staff_only(act, incident, staff, rep_a, revie
 
 def test_a_security_sensitive_incident_mails_nobody_who_cannot_see_it(act, owner_a, owner_b, staff, rep_a, rep_b, reviewer):
     from compliance.actions import incidents as actions
-    from notifications import actions as notes
     from notifications.models import Notification, Watch
 
     other_staff = _user("staff2", staff=True)
@@ -122,7 +125,9 @@ def test_a_security_sensitive_incident_mails_nobody_who_cannot_see_it(act, owner
     assert filed["staff2@example.test"][0].extra_headers["X-Rootwatch-Reason"] == "Staff"
     mail.outbox.clear()
     actions.incident_cc_change(actor=staff, incident=incident, add=[cc_person])
-    notes.watch_add(actor=other_staff, incident=incident)
+    from compliance.actions import cc
+
+    cc.cc_add(actor=other_staff, incident=incident, user=other_staff)
     mail.outbox.clear()
     act(actions.comment_create, actor=rep_a, incident=incident, body="Revoked within 24 hours.")
     act(actions.incident_update, actor=staff, incident=incident, whiteboard="[ca-compliance] [dv-misissuance]")

@@ -81,9 +81,13 @@ def test_watch_a_ca_and_an_incident_but_not_someone_elses_security_incident(clie
     assert c.post("/notifications/settings/", {"form": "watch_incident", "number": public.number}).status_code == 302
     refused = c.post("/notifications/settings/", {"form": "watch_incident", "number": secret.number})
     assert refused.status_code == 400 and "No incident with that number" in refused.content.decode()
-    assert set(Watch.objects.filter(user=reviewer).values_list("ca_owner_id", "incident_id")) == {
-        (owner_a.pk, None), (None, public.pk)}
-    watch = Watch.objects.get(user=reviewer, incident=public)
+    # Watching an incident is being on its CC list; the settings page lists and leaves the same entry.
+    assert set(Watch.objects.filter(user=reviewer).values_list("ca_owner_id", flat=True)) == {owner_a.pk}
+    assert list(public.cc.values_list("username", flat=True)) == ["reviewer"]
+    assert f"Leave the CC list of bug {public.number}" in c.get("/notifications/settings/").content.decode()
+    assert c.post("/notifications/settings/", {"form": "leave_cc", "number": public.number}).status_code == 302
+    assert not public.cc.exists()
+    watch = Watch.objects.get(user=reviewer)
     assert c.post("/notifications/settings/", {"form": "unwatch", "watch": watch.pk}).status_code == 302
     assert not Watch.objects.filter(pk=watch.pk).exists()
 

@@ -98,8 +98,7 @@ def test_watchers_get_overdue_reminders_but_never_of_a_security_incident_they_ca
     public = make_incident(owner_a, disclosed=NOW - timedelta(days=4))
     secret = make_incident(owner_a, disclosed=NOW - timedelta(days=4), security_sensitive=True)
     Watch.objects.create(user=reviewer, ca_owner=owner_a)
-    Watch.objects.create(user=rep_b, incident=secret)
-    secret.watchers.add(reviewer)  # watching is not the CC list: still not allowed to hear of it
+    # (Watching one incident is being on its CC list: tests/incidents/test_cc_list.py.)
     actions.sweep_run(now=NOW, enqueue=False)
     assert set(Notification.objects.filter(recipient=reviewer).values_list("subject_id", flat=True)) == {public.pk}
     assert kinds_for(rep_b) == []
