@@ -20,9 +20,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import DomainError
+from accounts import permissions
+from config.errors import DomainError, NotPermitted
 from history import actions as history
-from registry.actions._common import BATCH, _require_editor
+from registry.actions._common import BATCH
 from registry.domain import releases as domain
 from registry.models import Certificate, RegistryHistory, Release, ReleaseChange, RootStoreEntry, der_key
 
@@ -37,6 +38,12 @@ __all__ = [
     "release_ship_distrust",
     "version_from_source",
 ]
+
+
+def _require_editor(actor: Any) -> None:
+    """`actor` None is the system (a command, the demo); a person must be allowed to change the root store."""
+    if actor is not None and not permissions.can_change_root_store(actor):
+        raise NotPermitted("Only root program staff change the root store and its releases.")
 
 
 def entry_state(entry: RootStoreEntry) -> domain.EntryState:
@@ -139,6 +146,8 @@ def release_record_import(
     release, from the root store entries before the import).
     """
     _require_editor(actor)
+    if kind not in Release.Kind.values:
+        raise DomainError(f"The release kind must be one of: {', '.join(Release.Kind.labels)}; nothing was imported.")
     guessed_version, guessed_day = version_from_source(source)
     if not (nss_version or roots_module_version):
         roots_module_version = guessed_version
