@@ -19,7 +19,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    # The home page by role (notifications.home: it reads every app, so it lives on the top floor).
+    path("", include("notifications.home_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

@@ -5,14 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularRedocView
-
-
-def home(request):
-    return render(request, "home.html", {})
 
 
 def _database_state() -> dict:
