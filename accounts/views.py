@@ -27,7 +27,12 @@ def signup(request):
 def account(request):
     if not request.user.is_authenticated:
         return redirect("login")
-    return render(request, "accounts/account.html", {})
+    from accounts.models import AccountHistory
+    from history import selectors as history
+
+    # Who granted or revoked this person's CA representation, and when (registry.actions.owners).
+    representation = history.for_subject(request.user).filter(action=AccountHistory.REPRESENTATION_CHANGED)
+    return render(request, "accounts/account.html", {"representation_history": list(representation)})
 
 
 # --- API keys --------------------------------------------------------------------------

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from registry import api, api_releases
+from registry import api, api_owners, api_releases
 
 urlpatterns = [
-    path("cas/", api.CAOwnerList.as_view(), name="api-ca-list"),
-    path("cas/<int:pk>/", api.CAOwnerDetail.as_view(), name="api-ca-detail"),
+    path("cas/", api_owners.CAOwnerListCreate.as_view(), name="api-ca-list"),
+    path("cas/attach-by-chaining/", api_owners.AttachByChaining.as_view(), name="api-ca-attach-by-chaining"),
+    path("cas/<int:pk>/", api_owners.CAOwnerDetailUpdate.as_view(), name="api-ca-detail"),
+    path("cas/<int:pk>/representatives/", api_owners.CARepresentatives.as_view(), name="api-ca-representatives"),
+    path(
+        "cas/<int:pk>/representatives/<int:user_id>/",
+        api_owners.CARepresentativeRevoke.as_view(),
+        name="api-ca-representative-revoke",
+    ),
     path("certificates/", api.CertificateList.as_view(), name="api-certificate-list"),
     path("certificates/<str:sha256>/", api.CertificateDetail.as_view(), name="api-certificate-detail"),
     path("certificates/<str:sha256>/paths/", api.CertificatePaths.as_view(), name="api-certificate-paths"),

@@ -2,13 +2,22 @@
 
 from django.urls import path
 
-from registry import views, views_releases
+from registry import views, views_owners, views_releases
 
 app_name = "registry"
 
 urlpatterns = [
     path("cas/", views.ca_list, name="ca_list"),
     path("cas/<int:pk>/", views.ca_detail, name="ca_detail"),
+    path("cas/new/", views_owners.ca_create, name="ca_create"),
+    path("cas/<int:pk>/edit/", views_owners.ca_edit, name="ca_edit"),
+    path("cas/<int:pk>/representatives/", views_owners.ca_representative_grant, name="ca_representative_grant"),
+    path(
+        "cas/<int:pk>/representatives/<int:user_id>/revoke/",
+        views_owners.ca_representative_revoke,
+        name="ca_representative_revoke",
+    ),
+    path("cas/attach-by-chaining/", views_owners.attach_by_chaining, name="attach_by_chaining"),
     path("certificates/", views.certificate_search, name="certificate_search"),
     path("certificates/upload/", views.certificate_upload, name="certificate_upload"),
     path("certificates/<str:sha256>/", views.certificate_detail, name="certificate_detail"),

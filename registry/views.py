@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import permissions
 from config.errors import DomainError
 from pki.x509 import CertificateError, iter_ccadb_pem_csv
-from registry import selectors
+from registry import related, selectors, selectors_releases
 from registry.actions import certificates_import
 from registry.forms import CertificateSearchForm, CertificateUploadForm
 from registry.models import CAOwner, RootStoreEntry
@@ -38,18 +38,42 @@ def ca_list(request):
     if q:
         owners = owners.filter(name__icontains=q)
     page = Paginator(owners, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "registry/ca_list.html", {"page": page, "q": q})
+    return render(
+        request, "registry/ca_list.html",
+        {"page": page, "q": q, "can_edit_owner": permissions.can_edit_ca_owner(request.user, None)},
+    )
 
 
 @require_GET
 def ca_detail(request, pk: int):
     owner = get_object_or_404(CAOwner, pk=pk)
+    return ca_detail_response(request, owner)
+
+
+def ca_detail_response(request, owner: CAOwner, *, grant_form=None, status: int = 200):
+    """The owner page; also the answer to a refused representation grant (its form kept, with the error)."""
+    from registry import selectors_owners
+    from registry.forms_owners import RepresentativeGrantForm
+
     tree = selectors.owner_certificate_tree(owner)
-    return render(
-        request,
-        "registry/ca_detail.html",
-        {"owner": owner, "tree": tree, "can_edit": permissions.can_edit_registry(request.user)},
-    )
+    user = request.user
+    manage_reps = permissions.can_manage_representation(user, owner)
+    context = {
+        "owner": owner,
+        "tree": tree,
+        "can_edit": permissions.can_edit_registry(user),
+        "can_edit_owner": permissions.can_edit_ca_owner(user, owner),
+        "urls": list(owner.urls.order_by("position", "pk")),
+        "contacts": list(owner.contacts.order_by("position", "pk")) if permissions.can_view_owner_contacts(user, owner) else None,
+        "can_manage_reps": manage_reps,
+        "history": selectors_owners.owner_history(
+            owner, include_staff_only=permissions.can_view_staff_only_history(user)
+        ),
+    }
+    if manage_reps:
+        context["representatives"] = list(selectors_owners.representatives_of(owner))
+        context["grant_form"] = grant_form or RepresentativeGrantForm()
+    return render(request, "registry/ca_detail.html", context, status=status)
 
 
 @require_GET
@@ -91,6 +115,12 @@ def certificate_detail(request, sha256: str):
             "cross_signs": list(selectors.cross_signs(cert)),
             "paths": selectors.path_details(cert),
             "entries": list(cert.root_store_entries.all()),
+            # Its standing: root store trust per purpose since which release, release changes, and what the
+            # apps above the registry say of it (OneCRL, distrust actions, incidents, audit statements).
+            "standing": selectors_releases.certificate_standing(cert, request.user),
+            "release_changes": selectors_releases.certificate_release_changes(cert, request.user),
+            "related": related.for_certificate(cert, request.user),
+            "can_change_root_store": permissions.can_change_root_store(request.user),
         },
     )
 

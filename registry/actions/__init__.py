@@ -14,7 +14,9 @@ from registry.actions.certificates import (
     certificates_import,
     parse_certificate_items,
 )
-from registry.actions.owners import ca_owner_update
+from registry.actions.chaining import ChainingSummary, owners_attach_by_chaining
+from registry.actions.owners import ca_owner_create, ca_owner_update, representation_grant, representation_revoke
+from registry.actions.releases import DistrustPlanItem, release_publish, release_ship_distrust
 
 __all__ = [
     "BATCH",
@@ -32,4 +34,12 @@ __all__ = [
     "certificates_import",
     "parse_certificate_items",
     "ca_owner_update",
+    "ca_owner_create",
+    "representation_grant",
+    "representation_revoke",
+    "DistrustPlanItem",
+    "release_publish",
+    "release_ship_distrust",
+    "ChainingSummary",
+    "owners_attach_by_chaining",
 ]

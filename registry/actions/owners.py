@@ -180,8 +180,8 @@ def ca_owner_create(
         owner.save()
         _replace_list(owner, CAOwnerContact, contact_rows)
         _replace_list(owner, CAOwnerURL, url_rows)
-        new = {OWNER_FIELDS[k]: _label(k, getattr(owner, k)) for k in OWNER_FIELDS}
-        new.update({"Contacts": _contacts_text(contact_rows), "URLs": _urls_text(url_rows)})
+        new = {k: _label(k, getattr(owner, k)) for k in OWNER_FIELDS}
+        new["urls"] = _urls_text(url_rows)
         history.record(
             actor=actor,
             action=RegistryHistory.OWNER_CREATED,
@@ -189,7 +189,22 @@ def ca_owner_create(
             new=new,
             summary=f"{owner.name} created with status {_label('status', owner.status)}",
         )
+        if contact_rows:
+            _record_contacts(actor, owner, [], _contacts_text(contact_rows))
     return owner
+
+
+def _record_contacts(actor: Any, owner: CAOwner, before: list[str], after: list[str]) -> None:
+    """Contacts name people and their addresses: their changes are a staff-only row of their own."""
+    history.record(
+        actor=actor,
+        action=RegistryHistory.OWNER_CHANGED,
+        subject=owner,
+        old={"contacts": before},
+        new={"contacts": after},
+        summary=f"{owner.name}: Contacts: {_readable(before)} → {_readable(after)}",
+        staff_only=True,
+    )
 
 
 def ca_owner_update(*, actor: Any, owner: CAOwner, **changes: Any) -> CAOwner:
@@ -222,8 +237,8 @@ def ca_owner_update(*, actor: Any, owner: CAOwner, **changes: Any) -> CAOwner:
             before = _contacts_text(locked.contacts.all())
             after = _contacts_text(contact_rows)
             if before != after:
-                old["contacts"], new["contacts"] = before, after
                 _replace_list(locked, CAOwnerContact, contact_rows)
+                _record_contacts(actor, locked, before, after)
         if url_rows is not None:
             before = _urls_text(locked.urls.all())
             after = _urls_text(url_rows)
