@@ -68,6 +68,19 @@ def _insert_certificates(rows: list[dict[str, Any]]) -> dict[str, int]:
     return {sha: pk for pk, sha in returned}
 
 
+# pg_advisory_xact_lock key of certificate imports ("RWCERTS" as a number): one import stores at a time.
+_IMPORT_LOCK = 0x5257434552545300
+
+
+def serialize_imports() -> None:
+    """Two imports of the same certificates at once (two web instances, a page and a command) must not both
+    read them as new: the second waits, on PostgreSQL, until the first commits, then finds them present.
+    Must run inside the import's transaction (the lock ends with it). SQLite already writes one at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
+
+
 def _chunks(items: list, size: int = BATCH):
     for start in range(0, len(items), size):
         yield items[start : start + size]

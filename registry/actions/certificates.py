@@ -21,6 +21,7 @@ from registry.actions._common import (
     _insert_certificates,
     _require_editor,
     name_match_key,
+    serialize_imports,
 )
 from registry.actions.chaining import attach_owners_below
 from registry.models import (
@@ -93,6 +94,7 @@ def _store_parsed(
     parsed: list[ParsedCertificate], *, owner: CAOwner | None = None, progress: Progress = None, actor: Any = None
 ) -> tuple[dict[str, int], ImportSummary]:
     """Insert the certificates not yet stored, link them, apply owners. Must run inside a transaction."""
+    serialize_imports()
     summary = ImportSummary(read=len(parsed))
     unique: dict[str, ParsedCertificate] = {}
     for p in parsed:
