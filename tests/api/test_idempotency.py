@@ -359,7 +359,7 @@ def api_post_routes() -> dict[str, object]:
 
 
 @pytest.fixture
-def world(db, staff, rep_a, owner_a):
+def world(db, staff, rep_a, owner_a, reviewer):
     """For each POST route under /api/v1/: who sends it, its URL arguments and a body that succeeds."""
     from distrust import actions as distrust
     from tests.distrust.distrust_helpers import USAGE_CSV, advance, build_registry
@@ -399,6 +399,10 @@ def world(db, staff, rep_a, owner_a):
                                  {"decision": "added"}),
         "api-distrust-test-certificates": (staff, {"pk": action("test").pk}, {"pem": scenario.leaf.pem}),
         "api-distrust-test-runs": (staff, {"pk": at_test.pk}, {}),
+        "api-ca-list": (staff, {}, {"name": "Walk CA", "status": "applying",
+                                    "urls": [{"kind": "cps", "url": "https://walk.example/cps"}]}),
+        "api-ca-representatives": (staff, {"pk": owner_a.pk}, {"user": reviewer.username}),
+        "api-ca-attach-by-chaining": (staff, {}, {}),
     }
 
 
