@@ -2,13 +2,18 @@
 
 from django.urls import path
 
-from compliance import attachment_views, views
+from compliance import attachment_views, views, views_lists
 
 app_name = "compliance"
 
 urlpatterns = [
     path("incidents/", views.incident_list, name="incident_list"),
     path("incidents/new/", views.incident_create, name="incident_create"),
+    path("incidents/searches/", views_lists.saved_searches, name="saved_searches"),
+    path("incidents/searches/<int:pk>/rename/", views_lists.saved_search_rename, name="saved_search_rename"),
+    path("incidents/searches/<int:pk>/delete/", views_lists.saved_search_delete, name="saved_search_delete"),
+    path("incidents/owner-aliases/", views_lists.owner_aliases, name="owner_aliases"),
+    path("incidents/owner-aliases/unmatched/", views_lists.owner_prefixes_unmatched, name="owner_prefixes_unmatched"),
     path("incidents/<int:number>/", views.incident_detail, name="incident_detail"),
     path("incidents/<int:number>/comment/", views.incident_comment, name="incident_comment"),
     path("incidents/<int:number>/questions/<int:question_id>/answer/", views.question_answer,
