@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+
 from config.errors import DomainError
 from distrust import selectors
 from distrust.models import Artifact, ClosureItem, DistrustAction, TestCertificate
@@ -74,6 +76,9 @@ def config_digest(action: DistrustAction, *, tests: list[TestCertificate] | None
     parts: list[Any] = [action.kind, list(action.purposes),
                         action.distrust_after.isoformat() if action.distrust_after else None,
                         action.bug, action.include_certificate_objects]
+    if Artifact.Kind.ONECRL in required_artifacts(action):
+        # An incident made security-sensitive (or public) since generation changes what the records may name.
+        parts.append(onecrl_bug(action))
     parts.append(sorted((e.issuer_der.hex(), e.serial_der.hex()) for e in entries(action)))
     if tests is not None:
         parts.append(sorted(t.sha256 for t in tests))
@@ -118,12 +123,38 @@ def onecrl_record_count(action: DistrustAction) -> int:
     return len(onecrl_plan(action)[0])
 
 
+def onecrl_bug(action: DistrustAction) -> str:
+    """The bug reference of the action's OneCRL records (published: anyone reads the collection).
+
+    The NSS/OneCRL bug staff gave the action, when they gave one: typing it is their choice to publish it.
+    Otherwise the lowest-numbered linked incident anyone may open: its Bugzilla URL when it was imported
+    from Bugzilla, its page here otherwise. A security-sensitive incident is never named on Rootwatch's own
+    initiative (its number could be read by people who may not open it); staff who decide it may be
+    published type it as the action's bug. Read again at Release (restate_onecrl_details), so an incident
+    made public meanwhile is named then.
+    """
+    if action.bug.strip():
+        return action.bug.strip()
+    for incident in sorted(action.incidents.all(), key=lambda i: i.number):
+        if not incident.security_sensitive:
+            return incident.bugzilla_url or settings.SITE_URL + incident.get_absolute_url()
+    return ""
+
+
+def onecrl_withheld(action: DistrustAction) -> list[int]:
+    """Numbers of linked security-sensitive incidents the records leave out (the staff page says so)."""
+    if action.bug.strip():
+        return []
+    return sorted(i.number for i in action.incidents.all() if i.security_sensitive)
+
+
 def onecrl_records(action: DistrustAction, *, who: str, created: datetime) -> list[dict[str, Any]]:
     needed, _ = onecrl_plan(action)
+    bug = onecrl_bug(action)
     records = []
     for e in needed:
         records.append(onecrl.record_for(
-            issuer_der=e.issuer_der, serial_content=e.serial_content, bug=action.bug, who=who,
+            issuer_der=e.issuer_der, serial_content=e.serial_content, bug=bug, who=who,
             why=action.published_title, name=e.label, created=created,
         ))
     return records
@@ -131,17 +162,28 @@ def onecrl_records(action: DistrustAction, *, who: str, created: datetime) -> li
 
 def restate_onecrl_reason(action: DistrustAction) -> None:
     """Give the stored OneCRL artifact's records the action's published title as their reason (the internal
-    title may hold confidential text); the records are otherwise unchanged, so the artifact stays current."""
+    title may hold confidential text) and the bug reference onecrl_bug gives now (an incident made public
+    since generation is named, one made security-sensitive is not); the records are otherwise unchanged."""
     art = action.artifacts.filter(kind=Artifact.Kind.ONECRL).first()
     if art is None:
         return
     data = json.loads(art.content)
+    bug = onecrl.bug_reference(onecrl_bug(action))
     for record in data.get("data", []):
-        record.setdefault("details", {})["why"] = action.published_title
+        details = record.setdefault("details", {})
+        details["why"] = action.published_title
+        details["bug"] = bug
     content = onecrl.serialize_collection(data.get("data", []))
+    fields = []
     if content != art.content:
         art.content = content
-        art.save(update_fields=["content"])
+        fields.append("content")
+    digest = config_digest(action)
+    if fields and art.config_digest != digest:
+        art.config_digest = digest  # restated to the action as it now stands
+        fields.append("config_digest")
+    if fields:
+        art.save(update_fields=fields)
 
 
 def onecrl_json(action: DistrustAction, *, who: str, created: datetime) -> str:

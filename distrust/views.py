@@ -126,6 +126,8 @@ def _detail_context(request: HttpRequest, action: DistrustAction) -> dict[str, A
         "events": list(history.for_subject(
             action, include_staff_only=permissions.can_view_staff_only_history(request.user))),
         "closure": list(action.closure_items.select_related("certificate", "decided_by")),
+        # Staff only: the security-sensitive incidents the OneCRL records leave out (artifacts.onecrl_bug).
+        "onecrl_withheld": artifacts.onecrl_withheld(action) if manage else [],
     }
 
 

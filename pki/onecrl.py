@@ -29,6 +29,7 @@ from typing import Any
 
 __all__ = [
     "BUGZILLA_BUG_URL",
+    "bug_reference",
     "OneCRLDetails",
     "OneCRLError",
     "OneCRLRecord",
@@ -170,10 +171,13 @@ def _created(value: date | datetime | str) -> str:
     raise OneCRLError(f"created: {value!r} is not a date, datetime or string")
 
 
-def _bug(value: str | int) -> str:
-    # Real records carry the full Bugzilla URL; a bare number is expanded to it.
+def bug_reference(value: str | int) -> str:
+    """The ``bug`` of a record: real records carry the full Bugzilla URL; a bare number is expanded to it."""
     text = str(value).strip()
     return BUGZILLA_BUG_URL.format(text) if text.isdigit() else text
+
+
+_bug = bug_reference
 
 
 def _details(*, bug: str | int, who: str, why: str, name: str, created: date | datetime | str) -> OneCRLDetails:

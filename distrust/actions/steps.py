@@ -57,8 +57,10 @@ def action_create(
                      status=Status.OPEN if i == 1 else Status.PENDING)
         for i, s in enumerate(workflow.STEPS, start=1)
     ])
+    # The row names the incidents: with a security-sensitive one among them, it stays with staff.
     history.record(actor=actor, subject=action, action="created", field=action.state, new=action.state,
-                   detail={"incidents": [i.number for i in incidents], "kind": kind})
+                   detail={"incidents": [i.number for i in incidents], "kind": kind},
+                   staff_only=any(i.security_sensitive for i in incidents))
     return action
 
 
@@ -115,7 +117,8 @@ def step_save(*, actor: Any, action: DistrustAction, step: str, data: dict[str, 
     if changed:
         # A row quoting text copied from a confidential source stays with staff, like the field itself.
         history.record(actor=actor, subject=action, action="saved", field=step, detail=changed,
-                       staff_only=any(f in action.confidential_fields for f in changed))
+                       staff_only=any(f in action.confidential_fields for f in changed)
+                       or ("incident_numbers" in changed and action.incidents.filter(security_sensitive=True).exists()))
     if complete:
         _complete(actor=actor, action=action, step=step)
     return action
