@@ -35,7 +35,8 @@ def _place(form, exc: DomainError) -> None:
     placed = False
     for name, msgs in exc.errors.items():
         for msg in msgs:
-            form.add_error(name if name in form.fields else None, msg)
+            visible = name in form.fields and not form.fields[name].widget.is_hidden
+            form.add_error(name if visible else None, f"{msg}" if visible else f"The filter: {msg}")
             placed = True
     if not placed:
         form.add_error(None, exc.message)
