@@ -127,7 +127,7 @@ def test_the_security_sensitive_filter_is_ignored_for_those_who_see_no_such_inci
 
 
 @pytest.mark.django_db
-def test_a_bad_value_is_refused_alike_by_the_api_the_export_and_the_page_which_stays_unfiltered(client, owner_a,
+def test_a_bad_value_is_refused_alike_by_the_api_the_export_and_the_page_which_lists_nothing(client, owner_a,
                                                                                                   make_incident):
     open_one = make_incident(owner_a, title="Open")
     for query, problem in [("overdue=maybe", "'overdue' must be true or false, not 'maybe'."),
@@ -139,9 +139,11 @@ def test_a_bad_value_is_refused_alike_by_the_api_the_export_and_the_page_which_s
         export = client.get(f"/incidents/export.csv?{query}")
         assert export.status_code == 400 and query.split("=")[0].encode() in export.content
         page = client.get(f"/incidents/?{query}")
-        # The page keeps the list unfiltered and says what is wrong beside the field, with a 400 (issue 12).
+        # The page says what is wrong beside the field, with a 400 (issue 12), and lists nothing rather
+        # than the unfiltered list (issue 16).
         assert page.status_code == 400 and problem.split(" must ")[1].split(",")[0] in page.content.decode()
-        assert _page_numbers(page, status=400) == [open_one.number]
+        assert _page_numbers(page, status=400) == [] and open_one.number
+        assert 'data-testid="filter-refused"' in page.content.decode()
 
 
 @pytest.mark.django_db
