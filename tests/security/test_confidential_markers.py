@@ -165,6 +165,20 @@ class ConfidentialMarkersTest(TestCase):
         assert Decision.objects.get(pk=d.pk).is_private
         cls._rule("private-decision", perm.can_view_private_decisions)
         cls.incident_numbers = [secret.number, filed.number, public.number]
+        # Attachments: a private one on the public incident (staff and CA A), one on the security-sensitive one.
+        from compliance.actions import attachments as att
+        from compliance.models import Attachment
+
+        private_file = att.attachment_add(
+            actor=rep_a, incident=public, data=f"serial,customer\n01,{M('attachment-bytes')}\n".encode(),
+            filename=f"{M('attachment-name')}.csv", description=M("attachment-description"), is_private=True)
+        for kind in ("attachment-bytes", "attachment-name", "attachment-description"):
+            cls._rule(kind, lambda u, pk=private_file.pk: perm.can_view_attachment(u, Attachment.objects.get(pk=pk)))
+        secret_file = att.attachment_add(actor=rep_a, incident=secret, data=M("secret-file-bytes").encode(),
+                                         filename="timeline.txt", description=M("secret-file-description"))
+        for kind in ("secret-file-bytes", "secret-file-description"):
+            cls._rule(kind, sees_incident(secret.number))
+        cls.attachment_pks = [private_file.pk, secret_file.pk]
         cls.question_ids = list(secret.questions.values_list("pk", flat=True))
 
         # --- audits -------------------------------------------------------------------------------
@@ -304,6 +318,8 @@ class ConfidentialMarkersTest(TestCase):
             pk = self.distrust_pks
         elif route.startswith("accounts/api-keys/"):
             pk = [1]
+        elif route.startswith("attachments/"):
+            pk = self.attachment_pks
         else:
             pk = None
         from compliance.models import Decision
@@ -324,6 +340,7 @@ class ConfidentialMarkersTest(TestCase):
             "filename": sorted(ARTIFACT_FILES),
             "tag": ["ca-compliance"],
             "bug_id": s(self.incident_numbers),
+            "attachment_id": s(self.attachment_pks),
             "name": ["CA Certificate Compliance", "short_desc"],
             "rest": ["bug/1/flags"],
             "uidb64": ["MQ"],
