@@ -132,6 +132,29 @@ class TargetAdd(APIView):
         return Response(s.TargetSerializer(target).data, status=status.HTTP_201_CREATED)
 
 
+class BulkTargets(APIView):
+    """Many targets at once (PEM bundle, CSV, an incident's affected certificates, a CA owner's CAs).
+
+    `confirm: false` previews (200, nothing changes): counts and lists of what was matched and what was not.
+    `confirm: true` adds every matched certificate in one transaction (201) or nothing (400 naming the problem)."""
+
+    @extend_schema(tags=TAG, request=s.BulkTargetsInputSerializer,
+                   responses={200: s.BulkPreviewSerializer, 201: s.BulkPreviewSerializer, **ERRORS})
+    @idempotent
+    def post(self, request, pk: int):
+        action = _managed(request, pk)
+        data = s.BulkTargetsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        confirm, digest = values.pop("confirm"), values.pop("digest")
+        if confirm:
+            preview = actions.bulk_targets_add(actor=request.user, action=action, digest=digest, **values)
+            return Response(s.BulkPreviewSerializer(preview, context={"added": True}).data,
+                            status=status.HTTP_201_CREATED)
+        preview = actions.bulk_targets_preview(actor=request.user, action=action, **values)
+        return Response(s.BulkPreviewSerializer(preview).data)
+
+
 class TargetRemove(APIView):
     @extend_schema(tags=TAG, request=None, responses={204: None, **ERRORS})
     def delete(self, request, pk: int, target_id: int):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("distrust/<int:pk>/steps/<str:step>/", api.StepSave.as_view(), name="api-distrust-step"),
     path("distrust/<int:pk>/steps/<str:step>/reopen/", api.StepReopen.as_view(), name="api-distrust-step-reopen"),
     path("distrust/<int:pk>/targets/", api.TargetAdd.as_view(), name="api-distrust-targets"),
+    path("distrust/<int:pk>/targets/bulk/", api.BulkTargets.as_view(), name="api-distrust-targets-bulk"),
     path("distrust/<int:pk>/targets/<int:target_id>/", api.TargetRemove.as_view(), name="api-distrust-target"),
     path("distrust/<int:pk>/usage/", api.UsageAdd.as_view(), name="api-distrust-usage"),
     path("distrust/<int:pk>/artifacts/", api.ArtifactsGenerate.as_view(), name="api-distrust-artifacts"),

@@ -9,6 +9,7 @@ from django import forms
 from config.filters import UTCDateTimeField
 from distrust import workflow
 from distrust.actions import CSV_COLUMNS
+from distrust.actions import SOURCES as BULK_SOURCES
 from distrust.models import ClosureItem, DistrustAction
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -138,3 +139,42 @@ class TestCertificateForm(forms.Form):
         if f:
             return f.read()
         return (self.cleaned_data.get("pem") or "").encode()
+
+
+def _owner_queryset():
+    from registry.models import CAOwner
+
+    return CAOwner.objects.order_by("name")
+
+
+class BulkTargetsForm(forms.Form):
+    """Many targets at once (distrust.actions.bulk): the page previews first, then staff confirm."""
+
+    source = forms.ChoiceField(label="Where the certificates come from", widget=forms.RadioSelect,
+                               choices=[(k, v) for k, v in BULK_SOURCES.items()])
+    upload = forms.FileField(label="File (PEM bundle or CSV)", required=False,
+                             help_text="Its text is copied into the box below, so the preview and the "
+                                       "confirmation read the same.")
+    text = forms.CharField(label="Or paste the PEM bundle or CSV", required=False,
+                           widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+                           help_text="CSV: a header with sha256, or with issuer and serial (issuer as base64 or hex "
+                                     "DER, or as a name such as CN=..., O=..., C=...); label optional.")
+    incident = forms.IntegerField(label="Incident (bug) number", required=False, min_value=1,
+                                  help_text="Its latest full report's affected certificates.")
+    owner = forms.ModelChoiceField(label="CA owner", queryset=None, required=False,
+                                   help_text="Every root and intermediate the registry attaches to it.")
+    digest = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _owner_queryset()
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("upload")
+        if upload:
+            try:
+                data["text"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                self.add_error("upload", "The file is not UTF-8 text (a PEM bundle or a CSV).")
+        return data

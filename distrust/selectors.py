@@ -166,3 +166,81 @@ def onecrl_collection_json() -> str:
         for e in OneCRLEntry.objects.order_by("pk")
     ]
     return serialize_collection(records)
+
+
+# --- bulk targets: registry lookups in batches (distrust.actions.bulk) ------------------------
+
+_BATCH = 500  # keys per IN (...): under SQLite's variable limit
+
+
+def certificates_by_sha256(shas: list[str]) -> dict[str, Any]:
+    """sha256 -> registry certificate, for the given uppercase fingerprints (one query per 500)."""
+    from registry.models import Certificate
+
+    out: dict[str, Any] = {}
+    unique = sorted(set(shas))
+    for i in range(0, len(unique), _BATCH):
+        out.update({c.sha256: c for c in Certificate.objects.filter(sha256__in=unique[i:i + _BATCH])})
+    return out
+
+
+def certificates_by_issuer_serial(pairs: list[tuple[bytes, str]]) -> dict[tuple[bytes, str], Any]:
+    """(issuer DER, serial content hex) -> registry certificate (one query per 500 issuers)."""
+    from registry.models import Certificate, der_key
+
+    by_key: dict[str, bytes] = {der_key(issuer): issuer for issuer, _ in pairs}
+    wanted = set(pairs)
+    out: dict[tuple[bytes, str], Any] = {}
+    keys = sorted(by_key)
+    for i in range(0, len(keys), _BATCH):
+        for c in Certificate.objects.filter(issuer_key__in=keys[i:i + _BATCH]):
+            pair = (bytes(c.issuer_der), c.serial_hex)
+            if pair in wanted:
+                out.setdefault(pair, c)
+    return out
+
+
+def name_text_hash(key: tuple) -> str:
+    """Certificate.subject_name_key of a pki.names.name_key (registry.actions._common.name_match_key)."""
+    import hashlib
+
+    return hashlib.sha256(repr(key).encode("utf-8")).hexdigest().upper()
+
+
+def ca_certificates_by_name_hash(hashes: list[str]) -> dict[str, list[Any]]:
+    """subject_name_key -> the registry roots and intermediates with that subject (one query per 500)."""
+    from registry.models import Certificate
+
+    out: dict[str, list[Any]] = defaultdict(list)
+    unique = sorted(set(hashes))
+    for i in range(0, len(unique), _BATCH):
+        qs = Certificate.objects.filter(subject_name_key__in=unique[i:i + _BATCH],
+                                        kind__in=[Certificate.Kind.ROOT, Certificate.Kind.INTERMEDIATE])
+        for c in qs.only("pk", "sha256", "subject_der", "subject_name_key", "label", "kind").order_by("pk"):
+            out[c.subject_name_key].append(c)
+    return out
+
+
+def owner_ca_certificates(owner_id: int) -> list[Any]:
+    """Every root and intermediate the registry attaches to the CA owner, roots first."""
+    from registry.models import Certificate
+
+    return list(Certificate.objects.filter(owner_id=owner_id, kind__in=[Certificate.Kind.ROOT,
+                                                                         Certificate.Kind.INTERMEDIATE])
+                .order_by("kind", "label", "sha256"))
+
+
+def owner_by_pk(pk: Any):
+    from registry.models import CAOwner
+
+    return CAOwner.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+
+
+def incident_affected_rows(number: int) -> tuple[Any, list[Any]]:
+    """(incident or None, its affected-certificate rows with their registry certificates)."""
+    from compliance.models import Incident
+
+    incident = Incident.objects.filter(number=number).first() if 0 < number < 2**31 else None
+    if incident is None:
+        return None, []
+    return incident, list(incident.affected_certificates.select_related("certificate").order_by("pk"))

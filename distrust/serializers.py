@@ -257,3 +257,51 @@ class TestCertificateInputSerializer(serializers.Serializer):
     sha256 = serializers.CharField(required=False, allow_blank=True, default="")
     pem = serializers.CharField(required=False, allow_blank=True, default="",
                                 help_text="A certificate not in the registry, PEM.")
+
+
+class BulkTargetsInputSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=[("pem", "PEM bundle"), ("csv", "CSV"), ("incident", "Incident report"),
+                                              ("owner", "CA owner")],
+                                     help_text="pem, csv (text); incident (number); owner (CA owner id).")
+    text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False,
+                                 help_text="The PEM bundle or the CSV.")
+    incident = serializers.IntegerField(required=False, allow_null=True, default=None)
+    owner = serializers.IntegerField(required=False, allow_null=True, default=None)
+    confirm = serializers.BooleanField(required=False, default=False,
+                                       help_text="false: preview only (nothing changes); true: add every matched "
+                                                 "certificate in one transaction.")
+    digest = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="The preview's digest: confirming is refused (400) when what the input "
+                                             "matches changed since that preview.")
+
+
+class BulkRowSerializer(serializers.Serializer):
+    where = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField(source="cert_kind")
+    serial = serializers.CharField(source="serial_hex")
+    sha256 = serializers.CharField()
+    in_registry = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+
+    def get_in_registry(self, row) -> bool:
+        return row.certificate is not None
+
+
+class BulkPreviewSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    source_label = serializers.CharField()
+    added = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField()
+    digest = serializers.CharField()
+    to_add = BulkRowSerializer(many=True)
+    duplicates = BulkRowSerializer(many=True)
+    unmatched = BulkRowSerializer(many=True)
+
+    def get_added(self, preview) -> bool:
+        return bool(self.context.get("added"))
+
+    def get_counts(self, preview) -> dict:
+        return {"read": preview.read, "to_add": len(preview.to_add), "in_registry": preview.in_registry,
+                "issuer_serial_only": preview.issuer_serial_only, "duplicates": len(preview.duplicates),
+                "unmatched": len(preview.unmatched)}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/steps/<str:step>/", views.step_edit, name="step"),
     path("<int:pk>/steps/<str:step>/reopen/", views.step_reopen, name="step_reopen"),
     path("<int:pk>/targets/", views.target_add, name="target_add"),
+    path("<int:pk>/targets/bulk/", views.bulk_targets, name="bulk_targets"),
     path("<int:pk>/targets/<int:target_id>/remove/", views.target_remove, name="target_remove"),
     path("<int:pk>/usage/", views.usage_add, name="usage_add"),
     path("<int:pk>/usage/csv/", views.usage_csv, name="usage_csv"),

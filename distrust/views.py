@@ -214,6 +214,53 @@ def target_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_step_url(action, workflow.home(workflow.TARGETS)))
 
 
+@require_http_methods(["GET", "POST"])
+def bulk_targets(request: HttpRequest, pk: int) -> HttpResponse:
+    """Many targets at once: "Preview" shows what was matched and what was not; "Add" adds them all, or none."""
+    action = _managed(request, pk)
+    preview, status = None, 200
+    if request.method != "POST":
+        form = forms.BulkTargetsForm()
+    else:
+        form = forms.BulkTargetsForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = request.POST.copy()
+            data["text"] = form.cleaned_data.get("text") or ""  # an uploaded file's text stays in the box
+            form = forms.BulkTargetsForm(data)
+            form.is_valid()
+            kw = dict(actor=request.user, action=action, source=form.cleaned_data["source"],
+                      text=form.cleaned_data.get("text") or "", incident=form.cleaned_data.get("incident"),
+                      owner=form.cleaned_data["owner"].pk if form.cleaned_data.get("owner") else None)
+            try:
+                if "confirm" in request.POST:
+                    done = actions.bulk_targets_add(digest=form.cleaned_data.get("digest") or "", **kw)
+                    messages.success(request, f"{len(done.to_add)} certificate(s) added from the "
+                                              f"{done.source_label}.")
+                    return redirect(_step_url(action, workflow.home(workflow.TARGETS)))
+                preview = actions.bulk_targets_preview(**kw)
+                data["digest"] = preview.digest
+                form = forms.BulkTargetsForm(data)
+                form.is_valid()
+            except DomainError as exc:
+                status = 400
+                for name, errs in exc.errors.items():
+                    if name in form.fields and name != "digest":
+                        for e in errs:
+                            form.add_error(name, e)
+                messages.error(request, exc.message)
+                if "digest" in exc.errors:  # the preview went stale: show the new one
+                    preview = actions.bulk_targets_preview(**kw)
+                    data["digest"] = preview.digest
+                    form = forms.BulkTargetsForm(data)
+                    form.is_valid()
+        else:
+            status = 400
+    return render(request, "distrust/bulk_targets.html", {
+        "action": action, "form": form, "preview": preview,
+        "step_url": _step_url(action, workflow.home(workflow.TARGETS)),
+    }, status=status)
+
+
 @require_POST
 def target_remove(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
     action = _managed(request, pk)

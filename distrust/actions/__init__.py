@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from config.errors import DomainError, NotPermitted, TransitionError
 from distrust.actions._common import CHOICES, Status
+from distrust.actions.bulk import SOURCES, BulkPreview, BulkRow, bulk_targets_add, bulk_targets_preview
 from distrust.actions.impact import CSV_COLUMNS, usage_add, usage_import_csv, usage_remove
 from distrust.actions.implement import artifacts_generate, closure_decide
 from distrust.actions.onecrl import onecrl_import
@@ -25,6 +26,11 @@ __all__ = [
     "CHOICES",
     "Status",
     "CSV_COLUMNS",
+    "SOURCES",
+    "BulkPreview",
+    "BulkRow",
+    "bulk_targets_add",
+    "bulk_targets_preview",
     "usage_add",
     "usage_import_csv",
     "usage_remove",
