@@ -218,6 +218,19 @@ def can_view_cc_list(user: Any, incident: Any) -> bool:
     return can_edit_cc(user, incident)
 
 
+def cc_list_visibility_q(user: Any, prefix: str = "") -> Q:
+    """can_view_cc_list as a filter (searching by CC login, `/rest/bug?cc=`), on top of incident_visibility_q."""
+    if is_staff(user):
+        return Q()
+    if not _signed_in(user):
+        return Q(pk__in=[])
+    q = Q(**{f"{prefix}reporter_id": user.pk}) | Q(**{f"{prefix}assignee_id": user.pk})
+    owners = represented_owner_ids(user)
+    if owners:
+        q |= Q(**{f"{prefix}ca_owner_id__in": owners})
+    return q
+
+
 def can_create_incident(user: Any) -> bool:
     return _signed_in(user)
 

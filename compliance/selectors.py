@@ -114,8 +114,10 @@ def questions_for(incident: Incident, user: Any) -> QuerySet[Question]:
 
 
 def events_for(incident: Incident, user: Any) -> QuerySet[Event]:
-    """The incident's history rows `user` may read (the staff assessment's rows are staff-only)."""
-    return history.for_subject(incident, include_staff_only=perm.can_view_private_comments(user))
+    """The incident's history rows `user` may read (the staff assessment's rows are staff-only; the CC
+    list's rows, which name logins, for those who may read the CC list)."""
+    events = history.for_subject(incident, include_staff_only=perm.can_view_private_comments(user))
+    return events if perm.can_view_cc_list(user, incident) else events.exclude(field="cc")
 
 
 def relations_for(incident: Incident, user: Any) -> list[tuple[str, Incident]]:

@@ -154,3 +154,17 @@ def test_the_migration_moves_only_people_who_may_see_the_incident(public_a, secr
                                    (secret_a.pk, rep_a.pk), (secret_a.pk, staff.pk)])
     assert all(perm.can_view_incident(u, i) for i, u in (
         (public_a, reviewer), (public_a, rep_b), (secret_a, rep_a), (secret_a, staff)))
+
+
+def test_history_and_search_by_cc_follow_who_may_read_the_cc_list(make_incident, owner_a, staff, rep_a, rep_b,
+                                                                    reviewer, client_for):
+    incident = make_incident(owner_a, title="Public, CC'd")
+    on_cc = _user("quietwatcher")
+    cc.cc_add(actor=staff, incident=incident, user=on_cc)
+    for user, sees in ((staff, True), (rep_a, True), (rep_b, False), (reviewer, False), (None, False)):
+        c = client_for(user)
+        history = c.get(f"/rest/bug/{incident.number}/history").json()["bugs"][0]["history"]
+        assert any(ch["field_name"] == "cc" for h in history for ch in h["changes"]) is sees, user
+        assert ("quietwatcher" in c.get(incident.get_absolute_url()).content.decode()) is sees, user
+        found = [b["id"] for b in c.get("/rest/bug?cc=quietwatcher").json()["bugs"]]
+        assert found == ([incident.number] if sees else []), user
