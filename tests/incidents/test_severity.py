@@ -126,9 +126,8 @@ def test_rest_bug_shows_and_searches_bugzilla_severity(make_incident, owner_a, s
     assert bug_ids("f1=bug_severity&o1=notequals&v1=S1") == {normal.number, untriaged.number}
     fields = {f["name"]: f for f in client.get("/rest/field/bug").json()["fields"]}
     assert [v["name"] for v in fields["bug_severity"]["values"]] == ["--", "S1", "S2", "S3", "S4"]
-    # A read-only API key of someone who is not staff cannot write it either way (no write route on /rest/).
+    # Someone who is not staff cannot change it through /rest/ either, with a key that may write.
     key = api_keys.api_key_create(actor=rep_b, name="k", read_only=False).plain
-    response = client.put(f"/rest/bug/{critical.number}", {"severity": "S4"}, content_type="application/json",
-                          HTTP_X_BUGZILLA_API_KEY=key)
-    assert response.status_code in (400, 401, 403, 404, 405)
+    client.put(f"/rest/bug/{critical.number}", {"severity": "S4"}, content_type="application/json",
+               HTTP_X_BUGZILLA_API_KEY=key)
     assert _severity(critical) == "S1"
