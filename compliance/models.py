@@ -29,6 +29,9 @@ __all__ = [
     "Assessment",
     "Decision",
     "IncidentHistory",
+    "SavedSearch",
+    "OwnerAlias",
+    "UnmatchedOwnerPrefix",
 ]
 
 
@@ -78,6 +81,24 @@ class Incident(models.Model):
         THIRD_PARTY = "third_party", "Third party reported"
         AUDIT = "audit", "Audit"
 
+    class Severity(models.TextChoices):
+        """Staff's judgement at triage of the impact and risk to end-users (the seed's "differing levels
+        of severity"), on Bugzilla's S1-S4 scale; the stored keys are Bugzilla's values (see /rest/).
+        What each level means: SEVERITY_MEANING below (the triage form's help)."""
+
+        NONE = "", "Not set"
+        S1 = "S1", "S1 Critical"
+        S2 = "S2", "S2 High"
+        S3 = "S3", "S3 Moderate"
+        S4 = "S4", "S4 Low"
+
+    SEVERITY_MEANING = {
+        "S1": "users at risk now: un-enumerated or intermediate mis-issuance, key compromise, deception",
+        "S2": "many (e.g. hundreds of) mis-issued certificates, or missing, late or seriously qualified audits",
+        "S3": "a small set of mis-issued certificates the CA can enumerate",
+        "S4": "a process, disclosure or reporting failure without mis-issued certificates",
+    }
+
     # The Bugzilla bug number for imported incidents; new incidents are numbered above the highest.
     number = models.PositiveIntegerField(unique=True)
     ca_owner = models.ForeignKey(
@@ -96,12 +117,17 @@ class Incident(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_incidents"
     )
-    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_incidents")
-    # Bugzilla's CC list: the people, besides staff, the CA's representatives, the reporter and the
-    # assignee, who may see the incident while it is security-sensitive (accounts.permissions).
-    # Changed only through compliance.actions.incidents.incident_cc_change, with history rows.
+    # Bugzilla's CC list, the one way to follow an incident (the page's Watch button joins it, the
+    # notification settings list it; bug-mail reason "CC"). Its people, besides staff, the CA's
+    # representatives, the reporter and the assignee, may see the incident while it is
+    # security-sensitive (accounts.permissions). Changed only through compliance.actions.cc
+    # (incident_cc_change), with history rows.
     cc = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cc_incidents")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.SELF_REPORTED)
+    # Set by staff at triage (compliance.actions.incidents.incident_update); "" until then. The database
+    # default too, so bulk writers that name their columns (the data generator's COPY) need not know it.
+    severity = models.CharField(max_length=2, choices=Severity.choices, default="", db_default="", blank=True,
+                                db_index=True)
     became_aware_at = models.DateTimeField(null=True, blank=True)
     first_disclosed_at = models.DateTimeField()
     # Deadline inputs written by the actions (see module docstring).
@@ -371,3 +397,58 @@ class IncidentHistory(models.TextChoices):
     CREATED = "incident_created", "Incident filed"
     CHANGED = "incident_changed", "Incident changed"
     IMPORTED = "incident_imported", "Incident imported from Bugzilla"
+
+
+class SavedSearch(models.Model):
+    """A user's named incident-list filter (Bugzilla's saved search): the list's query string, shown in
+    the navigation with its Atom feed and CSV. Only its owner sees it (accounts.permissions)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=2000, blank=True, help_text="The list's query string, without page.")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="unique_saved_search_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OwnerAlias(models.Model):
+    """A brand name Bugzilla titles use for a CA owner ("Let's Encrypt" -> Internet Security Research
+    Group): the Bugzilla import's alias table, edited by staff (seeded from the 26 aliases found in the
+    real dump, migration 0006). `owner_name` is the CCADB name; it applies while that owner exists."""
+
+    alias = models.CharField(max_length=200, unique=True)
+    owner_name = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["alias"]
+
+    def __str__(self) -> str:
+        return f"{self.alias} -> {self.owner_name}"
+
+
+class UnmatchedOwnerPrefix(models.Model):
+    """A title prefix the last Bugzilla import could not match to a CA owner, with its bug count, for
+    staff to map through an alias. An import replaces the whole list."""
+
+    prefix = models.CharField(max_length=200, unique=True)
+    bugs = models.PositiveIntegerField()
+    example_number = models.PositiveIntegerField(help_text="One bug with this prefix.")
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-bugs", "prefix"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.bugs})"
+
+
+# Attachments live in their own module (issue 16); imported here so Django registers the model.
+from compliance.models_attachments import Attachment  # noqa: E402,F401
