@@ -82,6 +82,8 @@ def config_digest(action: DistrustAction, *, tests: list[TestCertificate] | None
     parts.append(sorted((e.issuer_der.hex(), e.serial_der.hex()) for e in entries(action)))
     if tests is not None:
         parts.append(sorted(t.sha256 for t in tests))
+        # A test run tested these very files: one changed since (by any means) needs a new run.
+        parts.append(sorted((a.kind, hashlib.sha256(a.content.encode()).hexdigest()) for a in action.artifacts.all()))
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -300,6 +302,9 @@ def _with_test_certificates(graph: Any, tests: list[TestCertificate]) -> None:
         graph.parents[t.sha256] = sorted(parents)
 
 
+add_test_certificates = _with_test_certificates
+
+
 def apply_distrust(action: DistrustAction, graph: Any) -> Any:
     """A copy of the graph with this action's distrust applied."""
     out = graph.copy()
@@ -336,14 +341,20 @@ def _describe_path(graph: Any, path: list[str]) -> str:
     return " → ".join(_label(graph, s) for s in path)
 
 
-def run_trust_test(action: DistrustAction, tests: list[TestCertificate],
-                   graph: Any = None) -> tuple[bool, list[dict[str, Any]], str]:
-    """(passed, results, summary): every attached certificate, for every purpose, through every path."""
+def run_trust_test(action: DistrustAction, tests: list[TestCertificate], graph: Any = None,
+                   after: Any = None, differences: list[str] = ()) -> tuple[bool, list[dict[str, Any]], str]:
+    """(passed, results, summary): every attached certificate, for every purpose, through every path.
+
+    `after`: the graph to judge on (distrust.shipped: the registry with the files that ship applied); the
+    plan applied when not given. `differences` between those files and the plan fail the run, each a row."""
     graph = graph or selectors.trust_graph()
     _with_test_certificates(graph, tests)
-    before, after = baseline(action, graph), apply_distrust(action, graph)
-    results: list[dict[str, Any]] = []
-    failures: list[str] = []
+    before = baseline(action, graph)
+    after = after if after is not None else apply_distrust(action, graph)
+    results: list[dict[str, Any]] = [
+        {"sha256": "", "label": d.split(" ", 1)[0], "kind": "file", "purpose": "", "expect": "as planned",
+         "paths": [], "ok": False, "message": d} for d in differences]
+    failures: list[str] = [f"the files that ship differ from the plan: {d}" for d in differences]
     purposes = action.purposes
     for t in tests:
         expect = expectation(action, t)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import DomainError
-from distrust import artifacts, selectors, workflow
+from distrust import artifacts, selectors, shipped, workflow
 from distrust.actions._common import (
     _locked,
     _require_manage,
@@ -90,7 +90,17 @@ def test_run(*, actor: Any, action: DistrustAction) -> TestRun:
     for t in tests:
         if t.certificate is not None and not t.der:
             t.der = t.certificate.der
-    passed, results, summary = artifacts.run_trust_test(action, tests)
+    # The files that ship, read back and applied to the registry's graph (distrust.shipped), are what is tested.
+    graph = selectors.trust_graph()
+    artifacts.add_test_certificates(graph, tests)
+    check = shipped.check_files(action, graph)
+    if check.after is None:  # a file cannot be read back: nothing to run the paths on
+        passed, summary = False, "the files that ship differ from the plan: " + "; ".join(check.differences)
+        results = [{"sha256": "", "label": d.split(" ", 1)[0], "kind": "file", "purpose": "", "expect": "as planned",
+                    "paths": [], "ok": False, "message": d} for d in check.differences]
+    else:
+        passed, results, summary = artifacts.run_trust_test(action, tests, graph=graph, after=check.after,
+                                                            differences=check.differences)
     run = TestRun.objects.create(action=action, passed=passed, results=results, summary=summary,
                                  config_digest=artifacts.config_digest(action, tests=tests),
                                  ran_at=timezone.now(), ran_by=actor)
