@@ -146,9 +146,13 @@ def test_field_bug_lists_fields_and_legal_values(client):
     assert all(set(f) == {"name"} for f in names)
 
 
-def test_the_api_is_read_only_and_unknown_resources_are_code_32614(client, bugs):
+def test_writes_need_a_login_and_unknown_resources_are_code_32614(client, bugs):
+    # Writes (test_rest_writes.py) need an API key: without one, Bugzilla's login_required.
     response = client.post("/rest/bug", {"summary": "x"})
+    assert response.status_code == 401 and response.json()["code"] == 410
+    response = client.delete(f"/rest/bug/{bugs['public_a'].number}")
     assert response.status_code == 404 and response.json()["code"] == 32614
+    assert client.post("/rest/version").json()["code"] == 32614
     assert client.get("/rest/nothing/here").json()["code"] == 32614
 
 
