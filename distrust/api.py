@@ -18,7 +18,7 @@ from accounts import permissions
 from accounts.idempotency import idempotent
 from config import stale
 from config.errors import DomainError, NotPermitted
-from distrust import actions, selectors, workflow
+from distrust import actions, selectors, test_vector, workflow
 from distrust import serializers as s
 from distrust.models import Artifact, DistrustAction
 
@@ -260,3 +260,17 @@ class CertdataDiff(_ArtifactFile):
                    responses={(200, "text/x-diff"): OpenApiTypes.STR, 404: ERRORS[404]})
     def get(self, request, pk: int):
         return super().get(request, pk)
+
+
+class TestVector(APIView):
+    """The NSS-style test vector (the seed's step 5, "add test to cert.sh"): cases, expected results, PEMs."""
+
+    __test__ = False
+
+    @extend_schema(tags=TAG, operation_id="distrust_test_vector",
+                   responses={(200, "text/plain"): OpenApiTypes.STR, 404: ERRORS[404]})
+    def get(self, request, pk: int):
+        action = _action(request, pk)
+        if not action.test_certificates.exists() and not action.targets.exists():
+            raise NotFound("No test vector yet: add the certificates to distrust and attach test certificates.")
+        return HttpResponse(test_vector.render(action), content_type="text/plain; charset=utf-8")

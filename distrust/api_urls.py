@@ -9,6 +9,7 @@ urlpatterns = [
     path("distrust/<int:pk>/", api.ActionDetail.as_view(), name="api-distrust-detail"),
     path("distrust/<int:pk>/onecrl.json", api.OneCRLJson.as_view(), name="api-distrust-onecrl"),
     path("distrust/<int:pk>/certdata.diff", api.CertdataDiff.as_view(), name="api-distrust-certdata-diff"),
+    path("distrust/<int:pk>/test-vector.txt", api.TestVector.as_view(), name="api-distrust-test-vector"),
     path("distrust/<int:pk>/steps/<str:step>/", api.StepSave.as_view(), name="api-distrust-step"),
     path("distrust/<int:pk>/steps/<str:step>/reopen/", api.StepReopen.as_view(), name="api-distrust-step-reopen"),
     path("distrust/<int:pk>/targets/", api.TargetAdd.as_view(), name="api-distrust-targets"),

@@ -19,7 +19,7 @@ from accounts import permissions
 from config import stale
 from config.errors import DomainError
 from config.filters import db_int
-from distrust import actions, artifacts, forms, selectors, workflow
+from distrust import actions, artifacts, forms, selectors, test_vector, workflow
 from distrust.models import Artifact, DistrustAction
 from history import selectors as history
 
@@ -367,6 +367,13 @@ test_run.__test__ = False
 
 def artifact_download(request: HttpRequest, pk: int, filename: str) -> HttpResponse:
     action = _action(request, pk)
+    if filename == "test-vector.txt":
+        if not action.test_certificates.exists() and not action.targets.exists():
+            raise Http404("No test vector yet: add the certificates to distrust and attach test certificates.")
+        response = HttpResponse(test_vector.render(action), content_type="text/plain; charset=utf-8")
+        disposition = "inline" if request.GET.get("view") else "attachment"
+        response["Content-Disposition"] = f'{disposition}; filename="distrust-{action.pk}-test-vector.txt"'
+        return response
     if filename not in ARTIFACT_FILES:
         raise Http404("No such artifact.")
     kind, content_type = ARTIFACT_FILES[filename]
