@@ -29,7 +29,7 @@ from compliance.domain.quicksearch import Query
 from compliance.models import Incident
 from compliance.search import fields
 
-__all__ = ["parse", "search", "quicksearch_q", "highlight", "attach_highlights", "bug_jump", "backend"]
+__all__ = ["parse", "search", "quicksearch_q", "highlight", "attach_highlights", "backend"]
 
 START, STOP = "\x01", "\x02"
 
@@ -112,12 +112,3 @@ def attach_highlights(incidents) -> None:
     """Set `search_snippet_html` on each row of a page (nothing read from the database)."""
     for incident in incidents:
         incident.search_snippet_html = highlight(getattr(incident, "search_snippet", None))
-
-
-def bug_jump(text: str | None, user: Any) -> Incident | None:
-    """`123` or `#123` typed alone: that incident, if `user` may see it (Bugzilla goes to the bug)."""
-    query = parse(text or "")
-    if len(query.bug_numbers) != 1:
-        return None
-    incident = Incident.objects.filter(number=query.bug_numbers[0]).first()
-    return incident if incident is not None and perm.can_view_incident(user, incident) else None

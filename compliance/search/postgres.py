@@ -44,6 +44,14 @@ def refresh(cursor, incident_ids: Sequence[int]) -> None:
 def rebuild(cursor) -> None:
     cursor.execute(f"TRUNCATE {TABLE}")
     cursor.execute(_UPSERT.format(where=""))
+    settle(cursor)
+
+
+def settle(cursor) -> None:
+    """Move the GIN indexes' pending entries (fast update) into the index proper and refresh the
+    statistics, as autovacuum would: after a bulk write, plans then see what the index holds."""
+    for vector in ("public", "full"):
+        cursor.execute(f"SELECT gin_clean_pending_list('{TABLE}_{vector}_gin'::regclass)")
     cursor.execute(f"ANALYZE {TABLE}")
 
 
