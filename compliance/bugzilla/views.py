@@ -33,6 +33,7 @@ from compliance.bugzilla import (
     serialize,
 )
 from compliance.models import Comment, Incident
+from compliance.selectors_attachments import comment_attachment_ids
 
 
 def error_response(error: BugzillaError) -> JsonResponse:
@@ -200,8 +201,11 @@ def bug_comments(request, user, bug_id):
     if new_since:
         comments = comments.filter(created_at__gt=search.parse_time(new_since, "new_since"))
     names = _fields(request, serialize.COMMENT_FIELDS)
+    # The attachment posted with a comment (Bugzilla's "Created attachment N"), if the reader may see it.
+    attached = comment_attachment_ids(incident, user) if "attachment_id" in names else {}
     rows = [
-        {k: v for k, v in serialize.comment_dict(c, bug_id=incident.number, count=positions.get(c.pk, 0)).items() if k in names}
+        {k: v for k, v in {**serialize.comment_dict(c, bug_id=incident.number, count=positions.get(c.pk, 0)),
+                           "attachment_id": attached.get(c.pk)}.items() if k in names}
         for c in comments
     ]
     return {"bugs": {str(incident.number): {"comments": rows}}, "comments": {}}

@@ -312,3 +312,11 @@ def test_attachment_list_runs_a_fixed_number_of_queries(call, rep_a, reviewer, b
         response = call("GET", url, reviewer)
     assert len(response.json()["bugs"][str(number)]) == 6
     assert len(one.captured_queries) > 0 and len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_the_comment_posted_with_an_attachment_names_it(call, rep_a, reviewer, bugs):
+    number = bugs["public_a"].number
+    [pk] = attach(call, rep_a, number, comment="Timeline attached.").json()["ids"]
+    comments = call("GET", f"/rest/bug/{number}/comment", reviewer).json()["bugs"][str(number)]["comments"]
+    assert [c["attachment_id"] for c in comments if c["text"] == "Timeline attached."] == [pk]
+    assert all(c["attachment_id"] is None for c in comments if c["text"] != "Timeline attached.")
