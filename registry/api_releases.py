@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
+from accounts.idempotency import idempotent
 from config.errors import DomainError, NotPermitted
 from registry import selectors_releases as selectors
 from registry.actions.certdata import root_store_entry_update
@@ -87,6 +88,7 @@ class ReleaseCertdata(APIView):
 class ReleasePublish(APIView):
     """Publish the draft release (staff): its version, kind and date; it keeps the certdata.txt the store exports."""
 
+    @idempotent
     @extend_schema(request=ReleasePublishSerializer, responses=ReleaseSerializer)
     def post(self, request, pk: int):
         _editor(request)

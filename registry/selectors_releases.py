@@ -28,10 +28,14 @@ def releases_for(user: Any) -> QuerySet[Release]:
 
 
 def release_for(user: Any, pk: Any) -> Release | None:
+    """The release numbered `pk` if `user` may see it (None otherwise: pages answer 404)."""
     try:
-        return Release.objects.filter(permissions.release_visibility_q(user)).filter(pk=int(pk)).first()
+        release = Release.objects.defer("certdata_text").filter(pk=int(pk)).first()
     except (TypeError, ValueError):
         return None
+    if release is None or not permissions.can_view_release(user, release):
+        return None
+    return release
 
 
 def draft_release() -> Release | None:

@@ -362,6 +362,7 @@ def api_post_routes() -> dict[str, object]:
 def world(db, staff, rep_a, owner_a, reviewer):
     """For each POST route under /api/v1/: who sends it, its URL arguments and a body that succeeds."""
     from distrust import actions as distrust
+    from registry.models import Release
     from tests.distrust.distrust_helpers import USAGE_CSV, advance, build_registry
 
     scenario = build_registry()
@@ -403,6 +404,9 @@ def world(db, staff, rep_a, owner_a, reviewer):
                                     "urls": [{"kind": "cps", "url": "https://walk.example/cps"}]}),
         "api-ca-representatives": (staff, {"pk": owner_a.pk}, {"user": reviewer.username}),
         "api-ca-attach-by-chaining": (staff, {}, {}),
+        # build_registry's root store entries wait in the draft release.
+        "api-release-publish": (staff, {"pk": Release.objects.get(status=Release.Status.DRAFT).pk},
+                                {"nss_version": "3.150", "kind": "regular", "released_on": "2025-05-01"}),
     }
 
 

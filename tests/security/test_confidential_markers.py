@@ -320,6 +320,16 @@ class ConfidentialMarkersTest(TestCase):
             pk = [1]
         elif route.startswith("attachments/"):
             pk = self.attachment_pks
+        elif route.startswith("incidents/searches/"):
+            from compliance.models import SavedSearch
+
+            pk = list(SavedSearch.objects.values_list("pk", flat=True)) or [1]
+        elif route.startswith(("root-store/", "api/v1/root-store/")):
+            # Releases (a draft among them when the fixtures changed an entry) and root store entries.
+            from registry.models import Release, RootStoreEntry
+
+            pk = sorted({*Release.objects.values_list("pk", flat=True),
+                         *RootStoreEntry.objects.values_list("pk", flat=True)}) or [1]
         else:
             pk = None
         from compliance.models import Decision
@@ -348,6 +358,7 @@ class ConfidentialMarkersTest(TestCase):
             "object_id": ["1"],
             "content_type_id": ["1"],
             "id": [str(self.user_ids["rep_a"])],
+            "user_id": [str(self.user_ids["rep_a"])],  # representation revoke (POST/DELETE only)
             "app_label": ["audits", "distrust", "history"],
             "url": ["nothing-here/"],
             "path": ["nothing-here.pdf"],
