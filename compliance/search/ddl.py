@@ -24,6 +24,10 @@ CONFIG = "english"
 # A tsvector holds at most 1 MB: each column is cut to this many characters when written.
 MAX_CHARS = 300_000
 
+POSTGRES_INDEXES = [
+    f"CREATE INDEX {TABLE}_public_gin ON {TABLE} USING gin (public_vector)",
+    f"CREATE INDEX {TABLE}_full_gin ON {TABLE} USING gin (full_vector)",
+]
 POSTGRES_CREATE = [
     f"""CREATE TABLE {TABLE} (
         incident_id bigint PRIMARY KEY,
@@ -43,8 +47,7 @@ POSTGRES_CREATE = [
             || setweight(to_tsvector('{CONFIG}'::regconfig, private_text), 'D')
         ) STORED
     )""",
-    f"CREATE INDEX {TABLE}_public_gin ON {TABLE} USING gin (public_vector)",
-    f"CREATE INDEX {TABLE}_full_gin ON {TABLE} USING gin (full_vector)",
+    *POSTGRES_INDEXES,
 ]
 POSTGRES_DROP = [f"DROP TABLE IF EXISTS {TABLE}"]
 

@@ -1,12 +1,12 @@
 """PostgreSQL's own text search: websearch_to_tsquery over the generated tsvector columns (GIN
-indexed), ts_rank_cd for the order, ts_headline for the snippet."""
+indexed), ts_rank for the order (half the cost of ts_rank_cd, which reads every position), ts_headline for the snippet."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from compliance.domain.quicksearch import Term, websearch_text
-from compliance.search.ddl import CONFIG, MAX_CHARS, TABLE
+from compliance.search.ddl import CONFIG, MAX_CHARS, POSTGRES_INDEXES, TABLE
 
 OUTER_ID = '"compliance_incident"."id"'
 # Report versions are comments of a report kind with the report's text; a version whose text
@@ -42,8 +42,13 @@ def refresh(cursor, incident_ids: Sequence[int]) -> None:
 
 
 def rebuild(cursor) -> None:
+    # The GIN indexes are built once over all rows (much faster than row by row), then kept.
+    for vector in ("public", "full"):
+        cursor.execute(f"DROP INDEX IF EXISTS {TABLE}_{vector}_gin")
     cursor.execute(f"TRUNCATE {TABLE}")
     cursor.execute(_UPSERT.format(where=""))
+    for statement in POSTGRES_INDEXES:
+        cursor.execute(statement)
     settle(cursor)
 
 
@@ -71,7 +76,7 @@ def match_sql(terms: Sequence[Term], *, join: str, private: bool) -> tuple[str, 
 def rank_sql(terms: Sequence[Term], *, private: bool) -> tuple[str, list]:
     # Weights D, C, B, A; normalisation 1 divides by 1 + log(length): a long thread that mentions a
     # word once ranks below a title that names it.
-    return (f"(SELECT ts_rank_cd('{{0.05, 0.2, 0.4, 1.0}}', d.{_vector(private)}, {_tsquery()}, 1) "
+    return (f"(SELECT ts_rank('{{0.05, 0.2, 0.4, 1.0}}', d.{_vector(private)}, {_tsquery()}, 1) "
             f"FROM {TABLE} d WHERE d.incident_id = {OUTER_ID})", [websearch_text(terms)])
 
 
