@@ -209,7 +209,11 @@ def root_store(request):
     elif trust == "distrust-after":
         entries = entries.exclude(server_distrust_after=None, email_distrust_after=None)
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
-    return render(request, "registry/root_store.html", {"page": page, "trust": trust})
+    return render(
+        request,
+        "registry/root_store.html",
+        {"page": page, "trust": trust, "can_change_root_store": permissions.can_change_root_store(request.user)},
+    )
 
 
 @require_GET

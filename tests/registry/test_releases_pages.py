@@ -38,6 +38,7 @@ def _patch(client, url, data):
 def test_staff_edit_trust_on_the_page_into_the_draft_release_and_publish_it(staff, client_for, root):
     c = client_for(staff)
     url = f"/root-store/entries/{root.pk}/edit/"
+    assert f'href="{url}"' in c.get("/root-store/").content.decode()
     page = c.get(url)
     assert page.status_code == 200 and "Trusted (as an issuer of certificates)" in page.content.decode()
     # Bad input: the error beside the field, what was typed kept, nothing changed.
@@ -127,6 +128,7 @@ def test_everyone_but_staff_is_refused_and_drafts_stay_hidden(rep_a, reviewer, c
         assert c.get(f"/api/v1/root-store/releases/{draft.pk}/").status_code == 404
         assert c.get("/api/v1/root-store/releases/").json()["count"] == 0
         assert "Next release (draft)" not in c.get("/root-store/releases/").content.decode()
+        assert f"/root-store/entries/{root.pk}/edit/" not in c.get("/root-store/").content.decode()
     assert RootStoreEntry.objects.get(pk=root.pk).state() == before
     assert Release.objects.get(pk=draft.pk).status == Release.Status.DRAFT
     assert not Release.objects.filter(nss_version="3.200").exists()
