@@ -120,3 +120,25 @@ def test_a_root_distrust_through_the_api_changes_page_root_store_release_and_aud
     assert post(api, f"{base}/steps/release/reopen/", {"reason": "date typo"}).status_code == 200
     assert post(api, f"{base}/steps/release/", {"complete": True}).status_code == 200
     assert Release.objects.get(pk=release.pk).changes.count() == count
+
+
+@pytest.mark.django_db
+def test_an_intermediate_distrust_ships_distrust_entries_and_onecrl_records(staff, make_action, scenario, client):
+    """A full distrust of an intermediate (its cross-sign added) adds explicit distrust entries and records the
+    OneCRL records it published in the release; the intermediate's page says both."""
+    from tests.distrust.distrust_helpers import advance
+
+    action = advance(staff, make_action(), "communicate", scenario, waive=False)
+    release = Release.objects.get(nss_version="3.110")
+    inter, inter_x = scenario.certs["inter"], scenario.certs["inter_x"]
+    by_cert = {}
+    for c in release.changes.filter(certificate__in=[inter, inter_x]):
+        by_cert.setdefault(c.certificate_id, set()).add(c.kind)
+    assert by_cert == {inter.pk: {ReleaseChange.Kind.DISTRUST_ADDED, ReleaseChange.Kind.ONECRL_PUBLISHED},
+                       inter_x.pk: {ReleaseChange.Kind.DISTRUST_ADDED, ReleaseChange.Kind.ONECRL_PUBLISHED}}
+    entry = RootStoreEntry.objects.get(certificate=inter)
+    assert (entry.trust_server, entry.trust_email) == (RootStoreEntry.Trust.NOT_TRUSTED,) * 2
+    assert _trust_of(release.certdata_text, inter).trust_server_auth == certdata.CKT_NSS_NOT_TRUSTED
+    page = client.get(inter.get_absolute_url()).content.decode()
+    assert "Revoked (record enabled)" in page and 'badge-danger">Websites: distrusted' in page
+    assert action.get_absolute_url() in page
