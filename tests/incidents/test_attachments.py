@@ -240,3 +240,20 @@ def test_incident_page_lists_attachments_in_a_fixed_number_of_queries(client_for
     act.comment_create(actor=rep_a, incident=public_a, body="x")  # keep the story the same size apart from this
     with django_assert_max_num_queries(len(one.captured_queries) + 2):
         client.get(f"/incidents/{public_a.number}/")
+
+
+def test_the_upload_form_carries_a_working_csrf_token(rep_a, public_a):
+    import re
+
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(rep_a)
+    page = client.get(f"/incidents/{public_a.number}/").content.decode()
+    section = page.split('id="attachments"')[1].split("</section>")[0]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', section).group(1)
+    post = {"description": "Notes", "file": SimpleUploadedFile("notes.txt", b"hello\n")}
+    assert client.post(f"/incidents/{public_a.number}/attachments/", post).status_code == 403
+    post = {"csrfmiddlewaretoken": token, "description": "Notes", "file": SimpleUploadedFile("notes.txt", b"hello\n")}
+    assert client.post(f"/incidents/{public_a.number}/attachments/", post).status_code == 302
+    assert Attachment.objects.get().content_type == sniffing.TEXT
