@@ -27,13 +27,29 @@ from rest_framework.pagination import PageNumberPagination
 
 from config.errors import DomainError
 from config.filters import DB_INT_MAX, DB_INT_MIN
+from config.pagination import COUNT_CAP, BoundedPaginator
 
 MAX_PAGE_SIZE = 200
 
 
 class ApiPagination(PageNumberPagination):
+    """Deep pages cost what the first does and `count` stops at 10,000 (`count_capped`: there are
+    more); config.pagination says why."""
+
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+    django_paginator_class = BoundedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_capped"] = {
+            "type": "boolean", "description": f"More than {COUNT_CAP:,} rows: `count` is that cap."}
+        return schema
 
     def paginate_queryset(self, queryset, request, view=None):
         for name in (self.page_query_param, self.page_size_query_param):

@@ -34,6 +34,7 @@ from compliance.bugzilla import (
 )
 from compliance.models import Comment, Incident
 from compliance.selectors_attachments import comment_attachment_ids
+from config.pagination import deferred_slice
 
 
 def error_response(error: BugzillaError) -> JsonResponse:
@@ -176,7 +177,8 @@ def bug_search(request, user):
         if s.count_only:
             return {"bug_count": qs.count()}
         names = _fields(request, serialize.BUG_FIELDS)
-        page = list(serialize.prefetch_for(qs, names).order_by(*s.order)[s.offset : s.offset + s.limit])
+        # A deferred join: a deep offset walks the sort key only (config.pagination).
+        page = deferred_slice(serialize.prefetch_for(qs, names).order_by(*s.order), s.offset, s.limit)
     ctx = _context(request, user)
     return {"bugs": [serialize.bug_dict(incident, ctx, names) for incident in page]}
 

@@ -45,9 +45,10 @@ def test_list_page_runs_the_same_queries_for_10_or_500_incidents(role, request, 
         assert response.status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
-    # The count, the page of rows (tags and counts annotated), the tags prefetch, plus session/user/owners.
+    # The count (bounded), the page's keys, its rows (tags and counts annotated), the tags prefetch, plus
+    # session/user/owners (config.pagination: the keys query makes a deep page cost what page 1 does).
     print(f"\nlist page ({role}): {counts[0]} queries at 10 and at 500 incidents")
-    assert counts[0] <= 8
+    assert counts[0] <= 10  # a representative: +1 (the owners they represent)
 
 
 @pytest.mark.django_db
@@ -57,8 +58,8 @@ def test_api_list_runs_a_fixed_number_of_queries(total, staff, owner_a, reviewer
     _bulk_incidents(owner_a, total, reviewer)
     client = client_for(staff)
     client.get("/api/v1/incidents/")
-    # session, user, count, page, tags prefetch
-    with django_assert_num_queries(5):
+    # session, user, count, the page's keys, its rows, tags prefetch
+    with django_assert_num_queries(6):
         response = client.get("/api/v1/incidents/?page_size=200&tag=dv-misissuance&open_questions=true")
     assert response.status_code == 200
     body = response.json()
