@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts import permissions
 from pki import certdata
@@ -51,10 +51,8 @@ def previous_release(release: Release) -> Release | None:
     qs = Release.objects.filter(status=Release.Status.PUBLISHED).defer("certdata_text")
     if release.published_at is None:
         return qs.order_by("-published_at", "-pk").first()
-    return (
-        qs.filter(published_at__lt=release.published_at).order_by("-published_at", "-pk").first()
-        or qs.filter(published_at=release.published_at, pk__lt=release.pk).order_by("-pk").first()
-    )
+    earlier = Q(published_at__lt=release.published_at) | Q(published_at=release.published_at, pk__lt=release.pk)
+    return qs.filter(earlier).order_by("-published_at", "-pk").first()
 
 
 def release_certdata_text(release: Release) -> str:

@@ -57,7 +57,8 @@ def _keys(release, kind):
 
 
 @pytest.mark.django_db
-def test_four_real_files_read_as_four_releases_with_their_real_differences(client):
+def test_four_real_files_read_as_four_releases_with_their_real_differences(client, django_assert_num_queries,
+                                                                           django_assert_max_num_queries):
     for path in FILES:
         call_command("import_certdata", str(path), stdout=StringIO())
     releases = list(Release.objects.order_by("published_at", "pk"))
@@ -85,6 +86,14 @@ def test_four_real_files_read_as_four_releases_with_their_real_differences(clien
     # The files really differ: every later release adds roots, and some remove roots or set distrust-after dates.
     assert all(a > 0 for a, _r, _d in totals.values()), totals
     assert sum(r for _a, r, _d in totals.values()) > 0 and sum(d for _a, _r, d in totals.values()) > 0, totals
+
+    # A release's page lists its changes in a fixed number of queries (v2.18 has far more than v2.86).
+    with django_assert_max_num_queries(10) as small:
+        r = client.get(releases[3].get_absolute_url())
+    assert r.status_code == 200 and "Root removed" in r.content.decode()
+    with django_assert_num_queries(len(small.captured_queries)):
+        r = client.get(releases[0].get_absolute_url())
+    assert r.content.decode().count("<td>Root added</td>") == len(facts[0][1])
 
     # Each release's certdata.txt, page and API, is its file byte for byte.
     for release, path in zip(releases, FILES, strict=True):
