@@ -168,7 +168,7 @@ def release_record_import(
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         published_at=timezone.now(),
     )
-    rows = _rows(release, domain.changes(before, after), origin=f"Imported from {source}")
+    rows = _rows(release, domain.changes(before, after), origin=f"Imported from {source.rsplit('/', 1)[-1]}")
     history.record(
         actor=actor,
         action=RegistryHistory.RELEASE_RECORDED,
