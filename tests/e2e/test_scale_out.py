@@ -119,7 +119,7 @@ def test_the_same_upload_on_both_instances_at_once_stores_each_certificate_once(
     answers = _both_at_once(*(lambda c=c: c.post_form(upload, upload, {"pem": bundle}) for c in clients))
     assert [a[0] for a in answers] == [302, 302], [a[2][:600] for a in answers]
     assert Certificate.objects.count() == count
-    links = list(IssuerLink.objects.values_list("subject_id", "issuer_id"))
+    links = list(IssuerLink.objects.values_list("child_id", "parent_id"))
     assert len(links) == len(set(links))
 
 
