@@ -11,9 +11,11 @@ compares keys made by `normalise`:
    the comma- or slash-separated parts of its name: "China Financial Certification Authority
    (CFCA)" by "cfca", "Government of The Netherlands, PKIoverheid (Logius)" by "pkioverheid" and
    "logius". Such a derived key shared by two owners is dropped, and never outranks a whole name.
-3. `ALIASES`: the brand names bugs use that no rule derives, each checked against the real data
-   (compliance/demo_data's Bugzilla dump, registry/demo_data's CCADB owner report). An alias
-   applies only while its owner is in the registry.
+3. Aliases: the brand names bugs use that no rule derives. The import reads them from the
+   staff-edited table compliance.OwnerAlias (compliance.actions.owner_aliases), seeded by migration
+   compliance 0006 with `ALIASES` below, each checked against the real data (compliance/demo_data's
+   Bugzilla dump, registry/demo_data's CCADB owner report). An alias applies only while its owner is
+   in the registry.
 4. A prefix naming two parties ("DigiCert / Verizon", "Dhimyotis / Certigna") is tried whole, then
    part by part, left to right.
 

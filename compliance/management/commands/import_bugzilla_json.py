@@ -4,9 +4,9 @@ Each bug keeps its number, status, resolution, whiteboard and creation time, so 
 in old reports still points at it. The CA owner is matched by the title's prefix (the text
 before the first ":" or " - ") against CA owner names, ignoring case, accents, punctuation and
 legal forms (Inc., LLC, GmbH, S.A., nv-sa ...), by CCADB's short names in parentheses, and by the
-alias table of brand names (compliance.domain.owner_names.ALIASES: "Let's Encrypt" is Internet
-Security Research Group); bugs whose prefix matches no owner are imported without one and
-listed, never guessed.
+alias table of brand names staff keep at /incidents/owner-aliases/ (compliance.OwnerAlias: "Let's
+Encrypt" is Internet Security Research Group); bugs whose prefix matches no owner are imported
+without one and listed, never guessed, here and at /incidents/owner-aliases/unmatched/.
 Running it again updates the imported fields and keeps everything added in Rootwatch.
 """
 
