@@ -178,7 +178,7 @@ def floor(qs_or_sql, repeat: int = 5) -> tuple[float, str, tuple]:
 
 def _sql_text(sql: str, params) -> str:
     try:
-        return sql % tuple(repr(p) for p in params)
+        return sql % tuple(repr(str(p)) if isinstance(p, str) else repr(p) for p in params)
     except (TypeError, ValueError):
         return f"{sql}  -- params {params!r}"
 
