@@ -266,6 +266,8 @@ def measure(args) -> dict:
     results = []
     try:
         for name, paths, floor_qs in requests_to_run(args.page):
+            if args.only and not any(word.lower() in name.lower() for word in args.only):
+                continue
             for _ in range(2):
                 for path in paths:
                     status, _ = get(port, path, cookie)
@@ -291,7 +293,7 @@ def measure(args) -> dict:
             print(_line(entry), flush=True)
     finally:
         stop(proc)
-    for entry in run_sweep():
+    for entry in run_sweep() if not args.only or any("sweep" in w.lower() for w in args.only) else ():
         results.append(entry)
         print(_line(entry), flush=True)
     from compliance.models import Comment, Incident
@@ -350,6 +352,7 @@ def main() -> int:
     parser.add_argument("--page", type=int, default=1000, help="the deep page (default 1000)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--explain-all", action="store_true", help="EXPLAIN ANALYZE every floor, not only slow paths")
+    parser.add_argument("--only", nargs="+", metavar="WORD", help="only the requests whose name has one of these words")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two saved runs and exit")
     args = parser.parse_args()
     if args.compare:

@@ -89,27 +89,41 @@ _INCIDENT_WORDS = {
 
 
 def _open_incidents(now: datetime):
-    """Open incidents with everything their deadlines need, in 3 queries whatever their number."""
-    from django.db.models import OuterRef, Prefetch, Subquery
+    """Open incidents with everything their deadlines need, in 4 queries whatever their number.
+
+    The related rows are read as plain rows and grouped here rather than by prefetch_related,
+    whose per-incident managers cost ~9 s at 14,000 open incidents (the SQL itself ~1 s).
+    """
+    from collections import defaultdict
+
+    from django.db.models import OuterRef, Subquery
 
     from compliance.models import Incident, Question, ReportVersion
 
+    # Only what the deadlines and the findings read: a model object of every column costs more than the SQL.
+    incidents = list(Incident.objects.open().select_related("ca_owner").only(
+        "pk", "number", "title", "status", "whiteboard", "security_sensitive", "assignee_id", "ca_owner__name",
+        "became_aware_at", "first_disclosed_at", "first_response_at", "full_report_at", "last_update_at",
+        "action_item_changed_at", "imported_at", "created_at",
+    ))
+    open_ids = Incident.objects.open().values("pk")
+    questions, reports, cc = defaultdict(list), defaultdict(list), defaultdict(list)
+    for q in Question.objects.filter(closed_at__isnull=True, incident__in=open_ids).order_by("pk"):
+        questions[q.incident_id].append(q)
     latest_full = ReportVersion.objects.filter(
         incident=OuterRef("incident"), kind=ReportVersion.Kind.FULL
     ).order_by("-version").values("pk")[:1]
-    return (
-        Incident.objects.open()
-        .select_related("ca_owner")
-        .prefetch_related(
-            Prefetch("questions", queryset=Question.objects.filter(closed_at__isnull=True), to_attr="open_questions"),
-            Prefetch(
-                "report_versions",
-                queryset=ReportVersion.objects.filter(pk=Subquery(latest_full)).only("pk", "incident_id", "data"),
-                to_attr="latest_full_reports",
-            ),
-            "cc",
-        )
-    )
+    for r in ReportVersion.objects.filter(pk=Subquery(latest_full), incident__in=open_ids).only("pk", "incident_id", "data"):
+        reports[r.incident_id].append(r)
+    through = Incident.cc.through
+    for incident_id, user_id in (through.objects.filter(incident__in=open_ids).order_by("pk")
+                                 .values_list("incident_id", "user_id")):
+        cc[incident_id].append(user_id)
+    for incident in incidents:
+        incident.open_questions = questions.get(incident.pk, [])
+        incident.latest_full_reports = reports.get(incident.pk, [])
+        incident.cc_user_ids = cc.get(incident.pk, [])
+    return incidents
 
 
 def _deadlines_of(incident, now: datetime):
@@ -118,29 +132,37 @@ def _deadlines_of(incident, now: datetime):
 
     report = incident.latest_full_reports[0] if incident.latest_full_reports else None
     found = incident_deadlines(incident, now, questions=incident.open_questions, full_report=report)
-    return found, whiteboard_of(incident, now)
+    return found, lambda: whiteboard_of(incident, now)  # parsed again only when a finding needs it
 
 
 def incident_deadlines(*, now: datetime) -> list[Finding]:
     """First response, full report and next update due within 24 hours or overdue; missed
     revocation-delay updates; questions unanswered for 7 days (or past the promised date)."""
+    from django.urls import reverse
+
     from compliance.domain import deadlines as dl
 
     found: list[Finding] = []
+    # One reverse() for the sweep, not one per incident (100,000 of them cost seconds).
+    url_of = reverse("compliance:incident_detail", args=[0]).rsplit("0", 1)
+    reminding = (dl.DeadlineState.DUE_SOON, dl.DeadlineState.OVERDUE)
     for incident in _open_incidents(now):
-        deadlines, board = _deadlines_of(incident, now)
+        deadlines, board_of = _deadlines_of(incident, now)
+        if not any(d.met_at is None and dl.state(d, now) in reminding for d in deadlines):
+            continue  # most open incidents: nothing due soon or overdue
+        board = board_of()
         questions = {str(q.pk): q for q in incident.open_questions}
         owner = incident.ca_owner
         # The CC list (Bugzilla mails its CC list; watching an incident is being on it); who of them
         # may see a security-sensitive incident is decided when the audience is resolved.
-        named = tuple(u.pk for u in incident.cc.all())
+        named = tuple(incident.cc_user_ids)
         assignee = (incident.assignee_id,) if incident.assignee_id else ()
         common = dict(
             ca_owner_id=incident.ca_owner_id,
             incident_id=incident.pk,
             incident_owner_id=incident.ca_owner_id,
             security_sensitive=incident.security_sensitive,
-            url=incident.get_absolute_url(),
+            url=f"{url_of[0]}{incident.number}{url_of[1]}",  # = incident.get_absolute_url()
         )
         for d in deadlines:
             if d.met_at is not None:
