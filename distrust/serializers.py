@@ -279,6 +279,7 @@ class BulkRowSerializer(serializers.Serializer):
     where = serializers.CharField()
     label = serializers.CharField()
     kind = serializers.CharField(source="cert_kind")
+    kind_label = serializers.CharField()
     serial = serializers.CharField(source="serial_hex")
     sha256 = serializers.CharField()
     in_registry = serializers.SerializerMethodField()

@@ -49,6 +49,7 @@ CSV_FINGERPRINT = ("sha256", "sha-256", "sha256 fingerprint", "sha-256 fingerpri
 CSV_ISSUER = ("issuer", "issuer name", "issuername", "issuer dn")
 CSV_SERIAL = ("serial", "serial number", "serialnumber", "serial_hex")
 CSV_LABEL = ("label", "name")
+KIND_LABELS = {"root": "Root", "intermediate": "Intermediate", "leaf": "Leaf"}  # registry.Certificate.Kind
 
 
 @dataclass
@@ -64,6 +65,10 @@ class BulkRow:
     sha256: str = ""
     issuer_text: str = ""  # an issuer given as text, still to be matched
     reason: str = ""  # why it is not added (not matched, duplicate)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.cert_kind, "unknown")
 
     @property
     def serial_hex(self) -> str:

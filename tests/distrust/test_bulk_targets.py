@@ -89,6 +89,7 @@ def test_the_317_revoked_intermediates_added_as_one_pem_bundle_with_the_preview_
     # The lists: each repeated certificate names the block it repeats.
     assert len(re.findall(r"same issuer and serial as PEM block \d+", body)) == 4
     assert "Add 313 certificates" in body
+    assert "<td>Intermediate</td>" in body and "<td>intermediate</td>" not in body  # labels, not keys
     assert DistrustTarget.objects.filter(action=action).count() == 0  # a preview changes nothing
     # The uploaded file's text stays in the box, so confirming sends what was previewed.
     sent = html.unescape(re.search(r'<textarea name="text"[^>]*>(.*?)</textarea>', body, re.S).group(1))
