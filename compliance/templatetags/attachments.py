@@ -18,9 +18,15 @@ def incident_attachments(context):
     request = context["request"]
     incident = context["incident"]
     user = request.user
+    attachments = list(attachments_for(incident, user))
+    if attachments and incident.security_sensitive and getattr(incident, "cc_user_ids", None) is None:
+        # The CC list once for every row's rule (accounts.permissions reads `cc_user_ids` when given).
+        incident.cc_user_ids = frozenset(incident.cc.values_list("pk", flat=True))
+    for a in attachments:
+        a.incident = incident
     rows = [
         {"a": a, "type_label": sniffing.label(a.content_type), "can_change": perm.can_change_attachment(user, a)}
-        for a in attachments_for(incident, user)
+        for a in attachments
     ]
     can_add = perm.can_add_attachment(user, incident)
     form = context.get("attachment_form")

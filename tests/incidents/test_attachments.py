@@ -257,3 +257,24 @@ def test_the_upload_form_carries_a_working_csrf_token(rep_a, public_a):
     post = {"csrfmiddlewaretoken": token, "description": "Notes", "file": SimpleUploadedFile("notes.txt", b"hello\n")}
     assert client.post(f"/incidents/{public_a.number}/attachments/", post).status_code == 302
     assert Attachment.objects.get().content_type == sniffing.TEXT
+
+
+def test_a_cc_readers_page_of_a_security_incident_lists_attachments_in_fixed_queries(client_for, rep_a, reviewer,
+                                                                                   secret_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from compliance.actions import cc
+
+    cc.cc_change(actor=rep_a, incident=secret_a, add=[reviewer])
+    client = client_for(reviewer)
+    add(rep_a, secret_a)
+    client.get(f"/incidents/{secret_a.number}/")
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/incidents/{secret_a.number}/")
+    for _ in range(4):
+        add(rep_a, secret_a)
+    with CaptureQueriesContext(connection) as five:
+        page = client.get(f"/incidents/{secret_a.number}/").content.decode()
+    assert page.count("/download") == 5
+    assert len(five.captured_queries) == len(one.captured_queries)
