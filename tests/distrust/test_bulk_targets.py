@@ -272,3 +272,20 @@ def test_only_staff_add_bulk_targets(request, who, client_for, staff, scenario, 
         with pytest.raises(NotPermitted):
             actions.bulk_targets_preview(actor=user, action=action, source="csv", text=text)
     assert action.targets.count() == 0
+
+
+@pytest.mark.django_db
+def test_adding_from_a_security_sensitive_incident_names_it_to_staff_only(client_for, staff, reviewer, scenario,
+                                                                         make_action, owner_a):
+    from compliance.models import Incident
+
+    secret = Incident.objects.create(number=1900999, ca_owner=owner_a, title="embargoed", security_sensitive=True,
+                                     first_disclosed_at=NOW, created_at=NOW, updated_at=NOW)
+    leaf = scenario.certs["leaf"]
+    _affected(secret, sha256=leaf.sha256, certificate=leaf, issuer=leaf.issuer_text, serial_hex=leaf.serial_hex)
+    action = make_action()  # linked to a public incident, not embargoed: anyone may read it
+    actions.bulk_targets_add(actor=staff, action=action, source="incident", incident=secret.number)
+    assert action.targets.get().certificate == leaf
+    for who, sees in ((reviewer, False), (None, False), (staff, True)):
+        text = client_for(who).get(f"/api/v1/distrust/{action.pk}/").content.decode()
+        assert ("1900999" in text) is sees
