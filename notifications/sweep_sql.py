@@ -3,17 +3,17 @@
 actions.sweep_run hands the findings (one per deadline, not one per recipient) to
 `insert_findings`. They travel as one JSON parameter; the database expands each to its
 audience (the named people, the CA owner's representatives, the Watch rows on the CA owner
-or the incident, active staff), keeps only those who may see a security-sensitive incident
-(accounts.permissions.can_view_incident, restated in SQL below), chooses each recipient's
+or the incident, active staff), chooses each recipient's
 delivery (actions.delivery_for for reminders), and inserts with ON CONFLICT DO NOTHING on
 the unique keys (subject, kind, due date, recipient | address), so a second sweep, or two at
 once, make each row once. No Python object is made per row, and the number of statements is
 the same for ten findings and for a hundred thousand.
 
-Findings whose audience a Python rule must judge person by person (`seen_as`: audit
-statements, distrust actions), or that exclude people or are not reminders, are few (their
-number follows CA owners and statements, not incidents): actions.notification_rows resolves
-them as for events, and their rows go in through the same JSON path in the second statement.
+Findings whose audience accounts.permissions must judge person by person (a security-sensitive
+incident: can_view_incident; `seen_as`: audit statements, distrust actions), or that exclude
+people or are not reminders, are few: actions.notification_rows resolves them as for events (a
+fixed number of queries, the rule asked, never restated in SQL), and their rows go in through
+the same JSON path in the second statement.
 
 Both PostgreSQL (json_to_recordset) and SQLite >= 3.24 (json_each, ON CONFLICT) run it.
 """
@@ -51,7 +51,8 @@ _INSERT_COLS = (
 
 def set_based(finding) -> bool:
     """Can the database resolve this finding's audience alone (no per-person Python rule)?"""
-    return (finding.seen_as is None and not finding.exclude_user_ids and not finding.user_reasons
+    return (finding.seen_as is None and not finding.security_sensitive and not finding.exclude_user_ids
+            and not finding.user_reasons
             and not finding.emails and category_of(finding.kind) == Category.REMINDERS)
 
 
@@ -99,12 +100,9 @@ def _reason_sql() -> str:
 
 def _expand_sql() -> str:
     from accounts.models import User
-    from compliance.models import Incident
 
     user = User._meta.db_table
     reps = User.represented_owners.through._meta.db_table
-    cc = Incident.cc.through._meta.db_table
-    incident = Incident._meta.db_table
     watch = Watch._meta.db_table
     pref = NotificationPreference._meta.db_table
     # Watch rows on one incident, while the model has them (following an incident is joining its CC list).
@@ -142,12 +140,7 @@ JOIN {user} u ON u.id = a.user_id AND u.is_active = TRUE AND u.email <> ''
 LEFT JOIN {pref} p ON p.user_id = u.id
 -- Rows an earlier sweep made are left to ON CONFLICT (an index probe each). A NOT EXISTS on the table being
 -- inserted into was tried: planned against an empty table's statistics it became a scan per row, quadratic.
-WHERE (NOT {_truthy("f.sensitive")}
-    OR u.is_staff = TRUE
-    OR EXISTS (SELECT 1 FROM {reps} r WHERE r.user_id = u.id AND r.caowner_id = (
-        SELECT i.ca_owner_id FROM {incident} i WHERE i.id = f.incident_id))
-    OR EXISTS (SELECT 1 FROM {incident} i WHERE i.id = f.incident_id AND (i.reporter_id = u.id OR i.assignee_id = u.id))
-    OR EXISTS (SELECT 1 FROM {cc} x WHERE x.incident_id = f.incident_id AND x.user_id = u.id))
+WHERE TRUE
 ON CONFLICT DO NOTHING
 """
 

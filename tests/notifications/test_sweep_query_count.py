@@ -49,6 +49,9 @@ def test_sweep_statement_count_does_not_grow_with_incidents_or_rows(owner_a, own
 
     Watch.objects.create(user=reviewer, ca_owner=owner_a)
     _incidents(owner_a, 10, 3000000)
+    # One security-sensitive incident in each run: its findings take the path that asks
+    # accounts.permissions person by person (a fixed number of queries once any such finding exists).
+    Incident.objects.filter(number=3000000).update(security_sensitive=True)
     small, statements_small, inserts_small = _sweep_queries()
     assert small.found == 10 * 3  # first response, full report, question
     assert small.created == Notification.objects.count() > 10 * 3
