@@ -66,6 +66,10 @@ def test_the_search_plan_uses_the_full_text_index(owner_a, reviewer, anonymous):
             plan = qs.explain()
         assert "compliance_search_document_public_gin" in plan, plan
         assert "Bitmap Index Scan" in plan, plan
+        # Migration 0008: the planner is told a match costs more than `=` (it decompresses a vector).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT procost FROM pg_proc WHERE oid = 'ts_match_vq'::regproc")
+            assert cursor.fetchone()[0] == 100
     else:
         plan = qs.explain()
         # FTS5 answers MATCH from its own index ("VIRTUAL TABLE INDEX"), never by reading every document.
