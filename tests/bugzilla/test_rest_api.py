@@ -176,4 +176,4 @@ def test_search_runs_a_fixed_number_of_queries(client, make_key, staff, owner_a,
     make(20)
     with CaptureQueriesContext(connection) as large:
         assert len(client.get(f"/rest/bug?api_key={key}").json()["bugs"]) == 23
-    assert len(large) == len(small) <= 12
+    assert len(large) == len(small) <= 13  # +1: the page's keys first (config.pagination.deferred_slice)
