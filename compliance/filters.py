@@ -8,20 +8,21 @@ can never show an incident its reader may not see.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
 from django import forms
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 
 from accounts import permissions as perm
+from compliance import search
 from compliance.domain.whiteboard import KNOWN_TAGS
 from compliance.models import Incident
-from config.filters import BooleanParamFilter, ChoiceParamFilter, IntegerParamFilter, db_int
+from config.filters import BooleanParamFilter, ChoiceParamFilter, IntegerParamFilter
 from registry.models import CAOwner
 
 STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), *Incident.Status.choices]
@@ -57,9 +58,27 @@ class _OwnerChoices(BaseChoiceIterator):
         return _OwnerChoices()
 
 
+class DateParamField(forms.DateField):
+    """A day as YYYY-MM-DD; anything else is refused with the value and the format (no silent ignore)."""
+
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": "must be a date as YYYY-MM-DD, not %(value)r."}
+
+    def to_python(self, value: Any):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid", params={"value": value}) from None
+
+
+class DateParamFilter(django_filters.DateFilter):
+    field_class = DateParamField
+
+
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Search", method="filter_q", help_text="Text in the title or whiteboard, or a bug number.",
+        label="Search", method="filter_q", help_text="Words, \"phrases\" or -exclusions in the title, whiteboard, comments and reports; a bug number; "
+                  "Bugzilla quicksearch prefixes (ALL, OPEN, product:, component:, whiteboard:, status:, assignee:, reporter:).",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     ca = IntegerParamFilter(label="CA owner", method="filter_ca", help_text="CA owner id.",
@@ -72,10 +91,24 @@ class IncidentFilter(django_filters.FilterSet):
                                  help_text="Only open incidents with a deadline past.")
     open_questions = BooleanParamFilter(label="Open questions", method="filter_open_questions",
                                         help_text="Only incidents with an unanswered question.")
+    # Bugzilla's assigned_to / reporter (a login) and its creation and change date ranges (days, UTC).
+    assignee = django_filters.CharFilter(label="Assignee", method="filter_person", help_text="The assignee's login.")
+    reporter = django_filters.CharFilter(label="Reporter", method="filter_person", help_text="The reporter's login.")
+    opened_from = DateParamFilter(label="Opened from", method="filter_day", help_text="Filed on or after (YYYY-MM-DD).")
+    opened_to = DateParamFilter(label="Opened to", method="filter_day", help_text="Filed on or before (YYYY-MM-DD).")
+    changed_from = DateParamFilter(label="Changed from", method="filter_day",
+                                   help_text="Last changed on or after (YYYY-MM-DD).")
+    changed_to = DateParamFilter(label="Changed to", method="filter_day",
+                                 help_text="Last changed on or before (YYYY-MM-DD).")
     security_sensitive = BooleanParamFilter(
         label="Security-sensitive", method="filter_security_sensitive",
         help_text="Staff and CA representatives only; ignored for others.",
         widget=forms.Select(choices=[("", "Either"), ("yes", "Only"), ("no", "Exclude")]),
+    )
+    severity = ChoiceParamFilter(
+        label="Severity", method="filter_severity", empty_label="Any",
+        choices=[*((k, v) for k, v in Incident.Severity.choices if k), ("none", "Not set")],
+        help_text="S1..S4 (set by staff at triage), or none.",
     )
     # Ordering is applied in filter_queryset, so the default order holds when `sort` is absent.
     sort = ChoiceParamFilter(label="Sort", method="filter_sort", choices=SORT_CHOICES, empty_label=None,
@@ -106,15 +139,15 @@ class IncidentFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset: QuerySet[Incident]) -> QuerySet[Incident]:
         queryset = super().filter_queryset(queryset)
-        return queryset.order_by(*SORTS[self.form.cleaned_data.get("sort") or DEFAULT_SORT])
+        sort = self.form.cleaned_data.get("sort")
+        if not sort and "search_rank" in queryset.query.annotations:
+            return queryset.order_by(F("search_rank").desc(nulls_last=True), "-number")  # best match first
+        return queryset.order_by(*SORTS[sort or DEFAULT_SORT])
 
     def filter_q(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
-        text = value.strip()
-        if not text:
-            return queryset
-        number = db_int(text)
-        number = -1 if number is None else number
-        return queryset.filter(Q(title__icontains=text) | Q(whiteboard__icontains=text) | Q(number=number))
+        # Full text (compliance.search): words, "phrases", -exclusions, bug numbers, Bugzilla's
+        # ALL/OPEN prefixes and field:value prefixes; the comments searched are those the user may read.
+        return search.search(queryset, value, user=self.user)
 
     def filter_ca(self, queryset: QuerySet[Incident], name: str, value: int) -> QuerySet[Incident]:
         return queryset.filter(ca_owner_id=value) if value else queryset
@@ -138,5 +171,30 @@ class IncidentFilter(django_filters.FilterSet):
     def filter_security_sensitive(self, queryset: QuerySet[Incident], name: str, value: bool) -> QuerySet[Incident]:
         return queryset.filter(security_sensitive=value)
 
+    def filter_severity(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
+        return queryset.filter(severity="" if value == "none" else value)
+
     def filter_sort(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
         return queryset
+
+    def filter_person(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
+        login = value.strip()
+        return queryset.filter(**{f"{name}__username__iexact": login}) if login else queryset
+
+    def filter_day(self, queryset: QuerySet[Incident], name: str, value: date) -> QuerySet[Incident]:
+        field = "created_at" if name.startswith("opened") else "updated_at"
+        start = datetime.combine(value, time.min, tzinfo=UTC)
+        if name.endswith("_from"):
+            return queryset.filter(**{f"{field}__gte": start})
+        return queryset.filter(**{f"{field}__lt": start + timedelta(days=1)})
+
+    def is_valid(self) -> bool:
+        """Also refuses a range whose end comes before its start, beside the end's field."""
+        valid = super().is_valid()
+        if valid:
+            data = self.form.cleaned_data
+            for start, end in (("opened_from", "opened_to"), ("changed_from", "changed_to")):
+                if data.get(start) and data.get(end) and data[end] < data[start]:
+                    self.form.add_error(end, f"must not be before {start} ({data[start]:%Y-%m-%d}).")
+                    valid = False
+        return valid

@@ -12,14 +12,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions as perm
-from compliance import related
+from compliance import related, search, views_lists
 from compliance import selectors as sel
 from compliance.actions import incidents as act
 from compliance.actions.relations import duplicate_target
@@ -41,6 +40,7 @@ from compliance.forms import (
 from compliance.models import Assessment, Comment, Incident, Question
 from config import stale
 from config.errors import DomainError, NotPermitted
+from config.pagination import BoundedPaginator
 
 PAGE_SIZE = 50
 REPORT_KINDS = [k.value for k in reports.ReportKind]
@@ -75,9 +75,10 @@ def _deny(request) -> HttpResponse:
 def incident_list(request):
     now = timezone.now()
     filters = sel.incident_filter(user=request.user, params=request.GET, now=now)
-    # A bad value leaves the list unfiltered, with the error beside its field and a 400 (as the API and the export).
-    qs = sel.incident_rows(filters if filters.is_valid() else sel.incident_filter(user=request.user, params={}, now=now))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A bad value shows no incident (never the unfiltered list), with the error beside its field and a 400.
+    qs = sel.incident_rows(filters) if filters.is_valid() else Incident.objects.none()
+    page = BoundedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))  # deep pages: config.pagination
+    search.attach_highlights(page.object_list)
     rows = [(i, sel.list_deadline(i, now)) for i in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
@@ -88,6 +89,8 @@ def incident_list(request):
         "feed_query": feed_query.urlencode() if filters.is_valid() else "",
         "export_query": query.urlencode() if filters.is_valid() else "",
         "can_create": perm.can_create_incident(request.user),
+        "can_edit_owner_aliases": perm.can_edit_owner_aliases(request.user),
+        **views_lists.list_context(request, filters, query.urlencode()),
     }, status=200 if filters.is_valid() else 400)
 
 
@@ -162,7 +165,9 @@ def _detail_context(request, incident: Incident, **extra: Any) -> dict[str, Any]
         "can_assess": perm.can_assess(user, incident),
         "report_kinds": [(k, reports.TEMPLATES[reports.ReportKind(k)].title) for k in REPORT_KINDS],
         "can_watch": perm.can_watch_incident(user, incident),
-        "watching": perm.can_watch_incident(user, incident) and incident.watchers.filter(pk=user.pk).exists(),
+        # Watching is being on the CC list (compliance.actions.cc).
+        "watching": getattr(user, "pk", None) in {u.pk for u in cc},
+        "cc_visible": perm.can_view_cc_list(user, incident),
         "comment_form": extra.pop("comment_form", None) or (
             CommentForm(can_update=perm.can_file_report(user, incident), can_private=perm.can_post_private_comment(user))
             if can_comment else None
@@ -325,6 +330,9 @@ def incident_report(request, number: int, kind: str):
             status = 400
     else:
         data = dict(previous.data) if previous else _report_initial(incident, kind)
+        if kind == "full" and incident.ca_owner and incident.ca_owner.ccadb_id:
+            # The owner record is where the CCADB ID lives (issue 14): a changed record shows here too.
+            data["ca_owner_ccadb_id"] = incident.ca_owner.ccadb_id
     return render(request, "compliance/incidents/report_form.html", {
         "incident": incident, "kind": kind, "template": template, "previous": previous,
         "sections": report_layout(kind, data, errors), "preview": preview, "base_version": base_version,
@@ -372,7 +380,7 @@ def incident_triage(request, number: int):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         changes = {k: d[k] for k in ("title", "status", "resolution", "whiteboard", "assignee",
-                                     "security_sensitive", "source", "became_aware_at")}
+                                     "security_sensitive", "source", "became_aware_at", "severity")}
         if d["next_update"] != incident.next_update:
             changes["next_update"] = d["next_update"]
         if d["dupe_of"] != form.initial.get("dupe_of"):

@@ -27,8 +27,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import permissions as perm
+from audits.actions.overdue import overdue_statement_incidents_file
 from config.errors import DomainError, NotPermitted
-from notifications import finders
+from notifications import finders, sweep_sql
 from notifications.models import (
     Category,
     Delivery,
@@ -99,6 +100,13 @@ def sweep_run(*, now: datetime | None = None, enqueue: bool = True) -> SweepRun:
     run = SweepRun.objects.create(job=SweepRun.Job.SWEEP, as_of=as_of, started_at=started)
     findings: list[finders.Finding] = []
     errors: list[str] = []
+    try:
+        # A statement overdue becomes its compliance incident, once (audits.actions.overdue: each in its
+        # own transaction), before the reminders are found; the sweep still reminds of it.
+        overdue_statement_incidents_file(now=as_of)
+    except Exception as exc:  # the reminders still run
+        logger.exception("notifications: filing incidents for overdue audit statements failed")
+        errors.append(f"overdue_statement_incidents_file: {type(exc).__name__}: {exc}"[:500])
     for finder in finders.FINDERS:
         try:
             with transaction.atomic():
@@ -107,9 +115,14 @@ def sweep_run(*, now: datetime | None = None, enqueue: bool = True) -> SweepRun:
             logger.exception("notifications: finder %s failed", finder.__name__)
             errors.append(f"{finder.__name__}: {type(exc).__name__}: {exc}"[:500])
     with transaction.atomic():
-        rows = notification_rows(findings=findings, run=run, created_at=started)
-        # One INSERT on PostgreSQL however many rows (SQLite's 999-parameter cap makes Django split it).
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        # The database expands each finding to its audience and inserts the rows that are new: two
+        # statements however many findings and rows (notifications.sweep_sql). The few findings a
+        # per-person rule of accounts.permissions must judge (security-sensitive incidents, statements,
+        # distrust) are resolved here by notification_rows, in fixed queries.
+        judged = [f for f in findings if not sweep_sql.set_based(f)]
+        rows = notification_rows(findings=judged, run=run, created_at=started)
+        sweep_sql.insert_findings([f for f in findings if sweep_sql.set_based(f)], run=run, created_at=started,
+                                  rows=rows)
         released = claims_release_stale(now=started)
         run.found = len(findings)
         run.created = run.notifications.count()
@@ -202,24 +215,21 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
     owner_ids = {f.ca_owner_id for f in findings if f.ca_owner_id} | {
         f.extra.get("incident_owner_id") for f in findings if f.extra.get("incident_owner_id")
     }
-    incident_ids = {f.incident_id for f in findings if f.incident_id}
     reps: dict[int, set[int]] = defaultdict(set)
     if owner_ids:
         through = User.represented_owners.through
         for owner_id, user_id in through.objects.filter(caowner_id__in=owner_ids).values_list("caowner_id", "user_id"):
             reps[owner_id].add(user_id)
     watch_owner: dict[int, set[int]] = defaultdict(set)
-    watch_incident: dict[int, set[int]] = defaultdict(set)
-    if owner_ids or incident_ids:
-        watches = Watch.objects.filter(Q(ca_owner_id__in=owner_ids) | Q(incident_id__in=incident_ids))
-        for user_id, owner_id, incident_id in watches.values_list("user_id", "ca_owner_id", "incident_id"):
-            (watch_owner[owner_id] if owner_id else watch_incident[incident_id]).add(user_id)
+    if owner_ids:
+        for user_id, owner_id in Watch.objects.filter(ca_owner_id__in=owner_ids).values_list("user_id", "ca_owner_id"):
+            watch_owner[owner_id].add(user_id)
 
     wanted: set[int] = set()
     for f in findings:
         wanted |= set(f.user_ids) | {user_id for user_id, _ in f.user_reasons}
     wanted |= {u for s in reps.values() for u in s}
-    wanted |= {u for s in watch_owner.values() for u in s} | {u for s in watch_incident.values() for u in s}
+    wanted |= {u for s in watch_owner.values() for u in s}
     need_staff = any(f.staff for f in findings) or any(f.security_sensitive for f in findings)
     user_q = Q(pk__in=wanted) | Q(is_staff=True) if need_staff else Q(pk__in=wanted)
     users = {
@@ -249,9 +259,7 @@ def notification_rows(*, findings: list[finders.Finding], run: SweepRun | None, 
             for user_id in reps.get(f.ca_owner_id, set()):
                 reasons[user_id].add(Reason.CA_REPRESENTATIVE)
         if f.watchers:
-            watching = (watch_owner.get(owner_id, set()) if owner_id else set()) | (
-                watch_incident.get(f.incident_id, set()) if f.incident_id else set())
-            for user_id in watching:
+            for user_id in watch_owner.get(owner_id, set()) if owner_id else ():
                 reasons[user_id].add(Reason.WATCH)
         if f.staff:
             for user_id in staff_ids:
@@ -536,14 +544,14 @@ def unsubscribe(*, token: str) -> NotificationPreference:
 
 
 @transaction.atomic
-def watch_add(*, actor: Any, ca_owner=None, incident=None) -> Watch:
-    if (ca_owner is None) == (incident is None):
-        raise DomainError("Watch either a CA owner or an incident.")
-    if incident is not None and not perm.can_watch_incident(actor, incident):
-        raise NotPermitted("You may not watch this incident.")
-    if ca_owner is not None and not perm.can_manage_notifications(actor):
+def watch_add(*, actor: Any, ca_owner) -> Watch:
+    """Watch a CA owner (all its incidents and audits). One incident is watched by joining its CC
+    list: compliance.actions.cc.cc_add."""
+    if ca_owner is None:
+        raise DomainError("Choose a CA owner to watch.")
+    if not perm.can_manage_notifications(actor):
         raise NotPermitted("Sign in to watch a CA.")
-    watch, _ = Watch.objects.get_or_create(user=actor, ca_owner=ca_owner, incident=incident)
+    watch, _ = Watch.objects.get_or_create(user=actor, ca_owner=ca_owner)
     return watch
 
 

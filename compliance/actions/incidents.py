@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts import permissions as perm
 from compliance import selectors as sel
 from compliance import signals
-from compliance.actions import relations
+from compliance.actions import cc, relations
 from compliance.domain import markdown, reports
 from compliance.domain import responses as resp
 from compliance.domain.whiteboard import parse_whiteboard
@@ -214,8 +214,6 @@ def incident_create(
         incident=incident, author=_actor_id(actor), kind=Comment.Kind.COMMENT, body=description.strip(),
         body_html=_render(description.strip()), created_at=now,
     )
-    if _actor_id(actor):
-        incident.watchers.add(actor)
     history.record(actor=actor, subject=incident, action=IncidentHistory.CREATED,
         field="created", old="", new=_text(incident.title), at=now)
     refresh_deadlines(incident, now)
@@ -224,7 +222,13 @@ def incident_create(
 
 
 TRIAGE_FIELDS = ("title", "status", "resolution", "whiteboard", "next_update", "assignee", "security_sensitive",
-                 "ca_owner", "source", "became_aware_at")
+                 "ca_owner", "source", "became_aware_at", "severity")
+# Fields whose history rows read as their choice labels (a person reads them), not the stored keys.
+_LABELLED = {"severity": Incident.Severity}
+
+
+def _field_text(field: str, value: Any) -> str:
+    return _LABELLED[field](value).label if field in _LABELLED else _text(value)
 
 
 @transaction.atomic
@@ -242,6 +246,7 @@ def incident_update(
     ca_owner: Any = UNSET,
     source: Any = UNSET,
     became_aware_at: Any = UNSET,
+    severity: Any = UNSET,
     dupe_of: Any = UNSET,
     base_version: Any = None,
     base: Any = None,
@@ -259,13 +264,14 @@ def incident_update(
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if base_version is not None or base is not None:
         given = dict(zip(TRIAGE_FIELDS, (title, status, resolution, whiteboard, next_update, assignee,
-                                          security_sensitive, ca_owner, source, became_aware_at), strict=True))
+                                          security_sensitive, ca_owner, source, became_aware_at, severity),
+                         strict=True))
         keep = stale.merge(current=sel.incident_snapshot(incident),
                            proposed={k: v for k, v in given.items() if v is not UNSET},
                            base_version=base_version, base=base,
                            changed_by=lambda field: history_sel.last_changed_by(incident, field))
         (title, status, resolution, whiteboard, next_update, assignee, security_sensitive, ca_owner, source,
-         became_aware_at) = (keep.get(f, UNSET) for f in TRIAGE_FIELDS)
+         became_aware_at, severity) = (keep.get(f, UNSET) for f in TRIAGE_FIELDS)
     old = {f: getattr(incident, f) for f in TRIAGE_FIELDS}
     errors: dict[str, list[str]] = {}
 
@@ -290,6 +296,11 @@ def incident_update(
             incident.became_aware_at = _aware(became_aware_at, "became_aware_at", now)
         except DomainError as exc:
             errors.update(exc.errors)
+    if severity is not UNSET:
+        if (severity or "") not in Incident.Severity.values:
+            errors["severity"] = [f"Choose one of: {', '.join(v for v in Incident.Severity.values if v)}, or none."]
+        else:
+            incident.severity = severity or ""
     if security_sensitive is not UNSET:
         incident.security_sensitive = bool(security_sensitive)
     if assignee is not UNSET:
@@ -336,8 +347,10 @@ def incident_update(
         before, after = old[field], getattr(incident, field)
         if before != after:
             events.append(history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
-                field=field, old=_text(before), new=_text(after), at=now))
+                field=field, old=_field_text(field, before), new=_field_text(field, after), at=now))
     events += relations.apply_duplicate(actor=actor, incident=incident, plan=dupe, now=now)
+    if incident.security_sensitive and not old["security_sensitive"]:
+        events += cc.drop_unentitled(actor=actor, incident=incident, now=now)
     if not events:
         return []
     incident.updated_at = now
@@ -347,56 +360,14 @@ def incident_update(
     return events
 
 
-@transaction.atomic
 def incident_watch(*, actor: Any, incident: Incident, watching: bool) -> None:
-    _require(perm.can_watch_incident(actor, incident), "Sign in to watch an incident.")
-    if watching:
-        incident.watchers.add(actor)
-    else:
-        incident.watchers.remove(actor)
+    """The Watch button: join or leave the CC list (compliance.actions.cc)."""
+    cc.cc_set_watching(actor=actor, incident=incident, watching=watching)
 
 
-@transaction.atomic
 def incident_cc_change(*, actor: Any, incident: Incident, add: Any = (), remove: Any = ()) -> list[Event]:
-    """Add people to the CC list (they may then see the incident while it is security-sensitive)
-    or take them off it (they lose that sight). One history row per person, naming their login.
-    Anyone on the list may take themselves off; other changes need accounts.permissions.can_edit_cc."""
-    add, remove = list(add or ()), list(remove or ())
-    only_leaving = not add and bool(remove) and all(getattr(u, "pk", None) == getattr(actor, "pk", 0) for u in remove)
-    if actor is None:
-        pass  # the system (an import)
-    elif only_leaving:
-        _require(perm.can_leave_cc(actor, incident), "You are not on the CC list.")
-    else:
-        _require(perm.can_edit_cc(actor, incident),
-                 "Only root program staff, the CA's representatives, the reporter and the assignee change the CC list.")
-    errors: dict[str, list[str]] = {}
-    for name, people in (("add", add), ("remove", remove)):
-        unknown = [str(u) for u in people if getattr(u, "pk", None) is None or not getattr(u, "is_active", False)]
-        if unknown:
-            errors[name] = [f"no active user named {', '.join(unknown)}"]
-    both = {u.pk for u in add} & {u.pk for u in remove}
-    if both:
-        errors["remove"] = ["a person cannot be added and removed at once"]
-    if errors:
-        raise DomainError("The CC list was not changed: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
-                          errors=errors)
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    now = timezone.now()
-    have = set(incident.cc.values_list("pk", flat=True))
-    added = sorted({u.pk: u for u in add if u.pk not in have}.values(), key=lambda u: u.username)
-    removed = sorted({u.pk: u for u in remove if u.pk in have}.values(), key=lambda u: u.username)
-    incident.cc.add(*added)
-    incident.cc.remove(*removed)
-    # Logins only: a CC list shows who, never an e-mail address.
-    events = [history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
-                             field="cc", old="", new=u.username, at=now) for u in added]
-    events += [history.record(actor=actor, subject=incident, action=IncidentHistory.CHANGED,
-                              field="cc", old=u.username, new="", at=now) for u in removed]
-    if events:
-        _touch(incident, now)
-        signals.announce(signals.CHANGED, incident=incident, actor=actor, at=now, changes=tuple(events))
-    return events
+    """Change the CC list: compliance.actions.cc.cc_change (who may do what is written there)."""
+    return cc.cc_change(actor=actor, incident=incident, add=add, remove=remove)
 
 
 @transaction.atomic
@@ -598,6 +569,18 @@ def _link_certificates(fingerprints: list[str]) -> dict[str, Any]:
     return {c.sha256: c for c in Certificate.objects.filter(sha256__in=fingerprints).only("pk", "sha256")}
 
 
+def with_owner_ccadb_id(incident: Incident, kind: str, data: dict) -> dict:
+    """A full report's "CA Owner CCADB unique ID" comes from the owner record (issue 14): filled in
+    from incident.ca_owner.ccadb_id when the author left it out or empty (an API client need not
+    repeat what Rootwatch knows). A value the author typed is kept, and validated as before."""
+    if str(kind) != reports.ReportKind.FULL or not isinstance(data, dict):
+        return data
+    owner = incident.ca_owner if incident.ca_owner_id else None
+    if owner is None or not owner.ccadb_id or str(data.get("ca_owner_ccadb_id") or "").strip():
+        return data
+    return {**data, "ca_owner_ccadb_id": owner.ccadb_id}
+
+
 @transaction.atomic
 def report_post(*, actor: Any, incident: Incident, kind: str, data: dict,
                 base_version: int | None = None) -> ReportVersion:
@@ -608,6 +591,7 @@ def report_post(*, actor: Any, incident: Incident, kind: str, data: dict,
     posted meanwhile, nothing is posted and the refusal shows what that version changed."""
     _require(perm.can_file_report(actor, incident) if actor is not None else True,
              "Reports are filed by the CA's representatives (or staff).")
+    data = with_owner_ccadb_id(incident, kind, data)
     clean, text = report_preview(kind=kind, data=data)
     kind = str(clean.kind)
     now = timezone.now()

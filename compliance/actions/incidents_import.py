@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from compliance.domain.owner_names import OwnerMatcher, title_prefix
 from compliance.domain.whiteboard import parse_whiteboard
 from compliance.models import Incident, IncidentHistory, IncidentTag
+from compliance.search import index as search_index
 from history import actions as history
 from registry.models import CAOwner
 
@@ -42,8 +43,11 @@ class ImportResult:
 
 
 def owner_matcher() -> OwnerMatcher:
-    """The registry's CA owners, matched by name, CCADB short name or alias (compliance.domain.owner_names)."""
-    return OwnerMatcher(list(CAOwner.objects.values_list("pk", "name")))
+    """The registry's CA owners, matched by name, CCADB short name or alias (compliance.domain.owner_names);
+    the aliases are the staff-edited table (compliance.actions.owner_aliases), not the module's seed."""
+    from compliance.actions.owner_aliases import aliases_table
+
+    return OwnerMatcher(list(CAOwner.objects.values_list("pk", "name")), aliases=aliases_table())
 
 
 def _bug_rows(bugs: Any) -> list[dict]:
@@ -134,7 +138,11 @@ def import_bugs(bugs: Any, *, only_matched: bool = False, now: datetime | None =
         rows=[{"subject_id": by_number[i.number], "field": "imported", "new": f"bug {i.number}"} for i in to_create],
     )
     _refresh_open(by_number.values(), now)
+    search_index.refresh(by_number.values())  # bulk writes send no signal to keep the search documents
     result.unmatched = dict(unmatched)
+    from compliance.actions.owner_aliases import unmatched_record
+
+    unmatched_record(result.unmatched, now=now)  # the staff page lists what this import could not match
     return result
 
 

@@ -26,6 +26,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts import permissions as perm
+from compliance import search as fulltext
 from compliance.bugzilla import (
     COMPONENT_PUBLIC,
     COMPONENT_SECURITY,
@@ -42,7 +43,6 @@ from compliance.bugzilla import (
 )
 from compliance.models import Comment, Incident, IncidentTag, Question
 from config.api import parse_iso_datetime
-from config.filters import db_int
 
 NOTHING = Q(pk__in=[])
 # An empty Q() means "no condition", and Django drops it from an OR: `NOTHING | Q()` is NOTHING.
@@ -313,8 +313,9 @@ _register(("component",), lambda c, op, v: enum_q("security_sensitive", COMPONEN
 _register(("bug_group", "groups"), lambda c, op, v: enum_q("security_sensitive", GROUP_CHOICES, op, v))
 _register(("reporter", "creator"), lambda c, op, v: text_q("reporter__username", op, v))
 _register(("assigned_to",), lambda c, op, v: text_q("assignee__username", op, v))
+# Only where the searcher may read the CC list (accounts.permissions.can_view_cc_list): no probing it by login.
 _register(("cc",), lambda c, op, v: Q(pk__in=Incident.cc.through.objects.filter(
-    text_q("user__username", op, v)).values("incident_id")))
+    text_q("user__username", op, v)).values("incident_id")) & perm.cc_list_visibility_q(c.user))
 _register(("creation_ts", "creation_time", "opendate"),
           lambda c, op, v: _compare_q("created_at", op, v, lambda x: parse_time(x, "creation_time")))
 _register(("delta_ts", "last_change_time", "changeddate"),
@@ -457,6 +458,7 @@ def build(ctx: SearchContext, querydict, *, default_limit: int, max_limit: int) 
         (("severity", "bug_severity"), True, lambda v: field_q(ctx, "bug_severity", "equals", v)),
         (("creator", "reporter"), False, lambda v: field_q(ctx, "reporter", "equals", v)),
         (("assigned_to",), False, lambda v: field_q(ctx, "assigned_to", "equals", v)),
+        (("cc",), False, lambda v: field_q(ctx, "cc", "equals", v)),
         (("keywords",), True, lambda v: field_q(ctx, "keywords", "equals", v)),
     ]
     for names, split, make in simple:
@@ -480,8 +482,9 @@ def build(ctx: SearchContext, querydict, *, default_limit: int, max_limit: int) 
             q &= Q(**{f"{lookup}__gte": parse_time(raw, name)})
     quick = p.get("quicksearch").strip()
     if quick:
-        number = db_int(quick)
-        q &= Q(number=number) if number is not None else (Q(title__icontains=quick) | Q(whiteboard__icontains=quick))
+        # Full text and Bugzilla's quicksearch syntax (compliance.search); open bugs only unless
+        # the text starts with ALL or a status list, or names bugs by number, as Bugzilla does.
+        q &= fulltext.quicksearch_q(quick, user=ctx.user, open_by_default=True)
     q &= custom_search_q(ctx, p)
     q &= boolean_chart_q(ctx, p)
 

@@ -117,8 +117,12 @@ def _see_also(incident: Incident, ctx: Context) -> list[str]:
     return [f"{ctx.base_url}/incidents/{n}/" for n in numbers]
 
 
-def _cc(incident: Incident) -> list:
-    """The CC list (Incident.cc: who besides staff and the CA may see it), not the self-service watchers."""
+def _cc(incident: Incident, ctx: Context) -> list:
+    """The CC list (Incident.cc), as logins for those accounts.permissions.can_view_cc_list lets read
+    it (staff, the CA's representatives, the reporter, the assignee); empty for others, who get
+    `cc_count` only."""
+    if not perm.can_view_cc_list(ctx.user, incident):
+        return []
     return sorted(incident.cc.all(), key=lambda u: u.username)
 
 
@@ -145,7 +149,7 @@ BUG_FIELDS: dict[str, tuple[Field, tuple]] = {
     "is_confirmed": (lambda i, c: i.status != Incident.Status.UNCONFIRMED, ()),
     "whiteboard": (lambda i, c: i.whiteboard, ()),
     "keywords": (lambda i, c: _tags(i), ("tags",)),
-    "severity": (lambda i, c: "--", ()),
+    "severity": (lambda i, c: i.severity or "--", ()),
     "priority": (lambda i, c: "--", ()),
     "type": (lambda i, c: "task", ()),
     "creator": (lambda i, c: login(i.reporter), ()),
@@ -153,8 +157,9 @@ BUG_FIELDS: dict[str, tuple[Field, tuple]] = {
     "assigned_to": (lambda i, c: login(i.assignee), ()),
     "assigned_to_detail": (lambda i, c: user_detail(i.assignee), ()),
     "qa_contact": (lambda i, c: "", ()),
-    "cc": (lambda i, c: [login(u) for u in _cc(i)], ("cc",)),
-    "cc_detail": (lambda i, c: [user_detail(u) for u in _cc(i)], ("cc",)),
+    "cc": (lambda i, c: [login(u) for u in _cc(i, c)], ("cc",)),
+    "cc_detail": (lambda i, c: [user_detail(u) for u in _cc(i, c)], ("cc",)),
+    "cc_count": (lambda i, c: len(i.cc.all()), ("cc",)),
     "creation_time": (lambda i, c: bz_time(i.created_at), ()),
     "last_change_time": (lambda i, c: bz_time(i.updated_at), ()),
     "groups": (lambda i, c: groups_of(i), ()),
@@ -314,4 +319,5 @@ def field_definitions() -> list[dict]:
         fld(16, "keywords", "Keywords", 0),
         fld(17, "dependson", "Depends on", 6),
         fld(18, "blocked", "Blocks", 6),
+        fld(19, "bug_severity", "Severity", 2, values(["--", *(s.value for s in Incident.Severity if s.value)])),
     ]
