@@ -321,6 +321,10 @@ SPECTACULAR_SETTINGS = {
         "StatementSourceEnum": "audits.models.AuditStatement.Source",
         "DistrustKindEnum": "distrust.models.DistrustAction.Kind",
         "DistrustStateEnum": "distrust.models.DistrustAction.State",
+        "ReleaseKindEnum": "registry.models.Release.Kind",
+        "ReleaseStatusEnum": "registry.models.Release.Status",
+        "CAOwnerStatusEnum": "registry.models.CAOwner.Status",
+        "TrustSettingEnum": "registry.serializers_releases._TRUST",
     },
 }
 

@@ -394,6 +394,8 @@ def world(db, staff, rep_a, owner_a, reviewer):
                               {"reported_by": "researcher@example.test", "reported_on": "2025-03-01"}),
         "api-distrust-step-reopen": (staff, {"pk": action("decide").pk, "step": "report"}, {"reason": "walk"}),
         "api-distrust-targets": (staff, {"pk": action("decide", "targets").pk}, {"sha256": scenario.sha("inter")}),
+        "api-distrust-targets-bulk": (staff, {"pk": action("decide", "targets").pk},
+                                      {"source": "csv", "text": f"sha256\n{scenario.sha('inter')}\n", "confirm": True}),
         "api-distrust-usage": (staff, {"pk": action("impact").pk}, {"csv": USAGE_CSV}),
         "api-distrust-artifacts": (staff, {"pk": action("implement").pk}, {}),
         "api-distrust-closure": (staff, {"pk": at_implement.pk, "item_id": at_implement.closure_items.first().pk},
@@ -441,10 +443,12 @@ def test_every_post_route_under_the_api_runs_once_per_key(world, api, make_key, 
         assert getattr(found[name].post, "idempotent", False), name
 
 
-def test_nothing_under_rest_accepts_a_post(staff, make_key, incidents, api):
-    """The Bugzilla-compatible API is read-only: no POST there creates anything, keyed or not."""
+def test_no_post_under_rest_with_an_incomplete_write_creates_anything(staff, make_key, incidents, api):
+    """The Bugzilla-compatible API's writes (POST /rest/bug, comment, attachment) refuse a body that is not a
+    whole write of theirs, and every other route refuses a POST: nothing is created, keyed or not (Bugzilla
+    clients send no Idempotency-Key; /rest/ never answers as a replay)."""
     key, number = make_key(staff), str(incidents["public_a"].number)
-    samples = {"bug_id": number, "name": "Acme", "rest": "bug/create"}
+    samples = {"bug_id": number, "name": "Acme", "rest": "bug/create", "attachment_id": "1"}
     urls = []
     for route, _pattern in routes():
         if route.startswith("rest"):
