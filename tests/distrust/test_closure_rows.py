@@ -94,29 +94,3 @@ def test_only_staff_reach_the_step_page_and_decide(request, who, client_for, sta
     assert api.status_code in (401, 403)
     item.refresh_from_db()
     assert item.decision == "pending"
-
-
-from tests.browser.conftest import browser, page, sign_in  # noqa: E402, F401  (Playwright fixtures)
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_a_375px_screen_holds_the_closure_rows(page, sign_in, staff, make_action):  # noqa: F811
-    from tests.conftest import PASSWORD
-    from tests.distrust.distrust_helpers import build_registry
-
-    scenario = build_registry()
-    second = _second_cross_sign(scenario)
-    action = advance(staff, make_action(), "implement", scenario)
-    actions.artifacts_generate(actor=staff, action=action)
-    page.set_viewport_size({"width": 375, "height": 800})
-    sign_in("staff", PASSWORD)
-    page.goto(f"/distrust/{action.pk}/steps/implement/")
-    for sha in (scenario.certs["inter_x"].sha256, second.sha256):
-        row = page.locator(f'tr.dt-closure-row[data-sha256="{sha}"]')
-        fingerprint = row.locator("dd.dt-hex").nth(1)
-        assert fingerprint.inner_text().replace("\n", "") == sha
-        box = fingerprint.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box  # wrapped, not cut or scrolled
-    # Nothing on the page is wider than the screen.
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
